@@ -1,0 +1,139 @@
+/*
+ * events.c - mio_events, a buffer of the kernel's own event records, and the
+ * mio_event accessors that read them through the backend's mapping.
+ *
+ * A mio_event pointer is a pointer to one native record in the buffer, cast;
+ * nothing is copied between the kernel and the caller.
+ */
+#include "mio-internal.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+static const mio__sys_event *
+events_native(const mio_event *ev)
+{
+	return (const mio__sys_event *)(const void *)ev;
+}
+
+int
+mio_events_new(mio_events **out, size_t capacity)
+{
+	/* The kernel takes the capacity as an int. */
+	if (out == NULL || capacity == 0 || capacity > INT32_MAX)
+		return -EINVAL;
+	mio_events *events = malloc(sizeof(*events) +
+	    capacity * sizeof(mio__sys_event));
+	if (events == NULL)
+		return -ENOMEM;
+	events->len = 0;
+	events->capacity = capacity;
+	*out = events;
+	return 0;
+}
+
+void
+mio_events_free(mio_events *events)
+{
+	free(events);
+}
+
+size_t
+mio_events_capacity(const mio_events *events)
+{
+	return events->capacity;
+}
+
+size_t
+mio_events_len(const mio_events *events)
+{
+	return events->len;
+}
+
+bool
+mio_events_is_empty(const mio_events *events)
+{
+	return events->len == 0;
+}
+
+const mio_event *
+mio_events_get(const mio_events *events, size_t i)
+{
+	if (i >= events->len)
+		return NULL;
+	return (const mio_event *)(const void *)&events->buf[i];
+}
+
+void
+mio_events_clear(mio_events *events)
+{
+	events->len = 0;
+}
+
+const mio_event *
+mio_events_first(const mio_events *events)
+{
+	return mio_events_get(events, 0);
+}
+
+const mio_event *
+mio_events_next(const mio_events *events, const mio_event *ev)
+{
+	size_t i = (size_t)(events_native(ev) - events->buf);
+
+	return mio_events_get(events, i + 1);
+}
+
+mio_token
+mio_event_token(const mio_event *ev)
+{
+	return mio__event_token(events_native(ev));
+}
+
+bool
+mio_event_is_readable(const mio_event *ev)
+{
+	return mio__event_is_readable(events_native(ev));
+}
+
+bool
+mio_event_is_writable(const mio_event *ev)
+{
+	return mio__event_is_writable(events_native(ev));
+}
+
+bool
+mio_event_is_error(const mio_event *ev)
+{
+	return mio__event_is_error(events_native(ev));
+}
+
+bool
+mio_event_is_read_closed(const mio_event *ev)
+{
+	return mio__event_is_read_closed(events_native(ev));
+}
+
+bool
+mio_event_is_write_closed(const mio_event *ev)
+{
+	return mio__event_is_write_closed(events_native(ev));
+}
+
+bool
+mio_event_is_priority(const mio_event *ev)
+{
+	return mio__event_is_priority(events_native(ev));
+}
+
+bool
+mio_event_is_aio(const mio_event *ev)
+{
+	return mio__event_is_aio(events_native(ev));
+}
+
+bool
+mio_event_is_lio(const mio_event *ev)
+{
+	return mio__event_is_lio(events_native(ev));
+}

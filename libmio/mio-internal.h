@@ -1,0 +1,68 @@
+/*
+ * mio-internal.h - definitions shared by libmio's portable files.
+ *
+ * Nothing here is installed. Internal non-static symbols carry the mio__
+ * prefix and stay hidden by -fvisibility=hidden.
+ */
+#ifndef MIO_INTERNAL_H
+#define MIO_INTERNAL_H
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+
+#include "mio.h"
+#include "sys/selector.h"
+
+/* Every interest bit libmio knows; anything else in an interest is -EINVAL. */
+#define MIO__INTEREST_ALL \
+	(MIO_READABLE | MIO_WRITABLE | MIO_AIO | MIO_LIO | MIO_PRIORITY)
+
+/*
+ * State shared by a poll, the registries cloned from it and its waker. It is
+ * reference-counted because each of those may outlive the others: a clone
+ * holds its own duplicate of the selector descriptor and stays usable after
+ * mio_poll_free().
+ */
+struct mio__poll_shared {
+	atomic_uint refs;
+	/* True while a waker is alive; mio allows one waker per poll. */
+	atomic_bool has_waker;
+	/* Unique for the process's lifetime, unlike the address; handles use
+	 * it to recognise the poll they are registered with. */
+	uint64_t id;
+};
+
+struct mio_registry {
+	int selector_fd;
+	bool is_clone;
+	struct mio__poll_shared *shared;
+};
+
+struct mio_poll {
+	mio_registry registry;
+};
+
+struct mio_events {
+	size_t len;
+	size_t capacity;
+	mio__sys_event buf[];
+};
+
+/* registry.c */
+int mio__poll_shared_new(struct mio__poll_shared **out);
+void mio__poll_shared_ref(struct mio__poll_shared *shared);
+void mio__poll_shared_unref(struct mio__poll_shared *shared);
+int mio__interest_check(mio_interest interest);
+uint64_t mio__registry_id(const mio_registry *registry);
+int mio__registry_fd(const mio_registry *registry);
+
+/* Returns -errno for the errno left by a failed system call. */
+static inline int
+mio__neg_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
+
+#endif /* MIO_INTERNAL_H */

@@ -1,0 +1,76 @@
+/*
+ * poll.c - mio_poll: the selector's owner and the one place that waits.
+ */
+#include "mio-internal.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+int
+mio_poll_new(mio_poll **out)
+{
+	if (out == NULL)
+		return -EINVAL;
+	mio_poll *poll = calloc(1, sizeof(*poll));
+	if (poll == NULL)
+		return -ENOMEM;
+	int rc = mio__poll_shared_new(&poll->registry.shared);
+	if (rc == 0) {
+		rc = mio__selector_new(&poll->registry.selector_fd);
+		if (rc != 0)
+			mio__poll_shared_unref(poll->registry.shared);
+	}
+	if (rc != 0) {
+		free(poll);
+		return rc;
+	}
+	*out = poll;
+	return 0;
+}
+
+void
+mio_poll_free(mio_poll *poll)
+{
+	if (poll == NULL)
+		return;
+	close(poll->registry.selector_fd);
+	mio__poll_shared_unref(poll->registry.shared);
+	free(poll);
+}
+
+const mio_registry *
+mio_poll_registry(mio_poll *poll)
+{
+	return &poll->registry;
+}
+
+int
+mio_poll_fd(const mio_poll *poll)
+{
+	return poll->registry.selector_fd;
+}
+
+static bool
+poll_timeout_is_valid(const struct timespec *timeout)
+{
+	return timeout == NULL || (timeout->tv_sec >= 0 &&
+	    timeout->tv_nsec >= 0 && timeout->tv_nsec < 1000000000L);
+}
+
+int
+mio_poll_poll(mio_poll *poll, mio_events *events,
+    const struct timespec *timeout)
+{
+	if (poll == NULL || events == NULL)
+		return -EINVAL;
+	/* Cleared before validation so that a failed poll leaves no stale
+	 * events behind, as mio clears its Events first. */
+	events->len = 0;
+	if (!poll_timeout_is_valid(timeout))
+		return -EINVAL;
+	int n = mio__selector_select(poll->registry.selector_fd, events->buf,
+	    events->capacity, timeout);
+	if (n > 0)
+		events->len = (size_t)n;
+	return n;
+}

@@ -1,0 +1,31 @@
+/*
+ * sys/waker.h - the contract every waker mechanism fulfils.
+ *
+ * One file per mechanism (waker-eventfd.c, waker-kqueue.c, waker-pipe.c);
+ * configure compiles exactly one. The portable part (waker.c) enforces one
+ * live waker per poll and owns the allocation; a mechanism only manages its
+ * descriptors, kept in struct mio__waker_sys:
+ *   eventfd: fd[0] is the eventfd, fd[1] is unused (-1);
+ *   kqueue:  fd[0] is a duplicate of the kqueue, fd[1] is unused (-1);
+ *   pipe:    fd[0] is the read end (registered), fd[1] the write end.
+ */
+#ifndef MIO_SYS_WAKER_H
+#define MIO_SYS_WAKER_H
+
+#include "mio.h"
+
+struct mio__waker_sys {
+	int fd[2];
+};
+
+/* Creates the mechanism and registers it readable with token. */
+int mio__waker_sys_new(int selector_fd, mio_token token,
+    struct mio__waker_sys *out);
+
+/* Makes the poll report a readable event with the token; any thread. */
+int mio__waker_sys_wake(const struct mio__waker_sys *waker);
+
+/* Closes the descriptors, which also removes them from the selector. */
+void mio__waker_sys_close(struct mio__waker_sys *waker);
+
+#endif /* MIO_SYS_WAKER_H */

@@ -1,0 +1,112 @@
+/*
+ * t/misc.c - mio_strerror, mio_backend, mio_version, and close-on-exec of
+ * every descriptor libmio creates, checked across an exec.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static void
+strerror_names(void)
+{
+	ok(strstr(mio_strerror(-EAGAIN), "EAGAIN") != NULL,
+	    "mio_strerror(-EAGAIN) names EAGAIN: %s", mio_strerror(-EAGAIN));
+	ok(strstr(mio_strerror(-EEXIST), "already registered") != NULL,
+	    "-EEXIST reads as already registered");
+	is_string(mio_strerror(0), "success", "0 is success");
+	is_string(mio_strerror(-99999), "unknown error",
+	    "an unknown code is still a string");
+	ok(mio_strerror(5) != NULL, "a positive value is still a string");
+}
+
+static void
+identity(void)
+{
+	is_string(mio_backend(), MIO_BACKEND_NAME,
+	    "mio_backend() is the configured backend");
+	is_string(mio_version(), PACKAGE_VERSION, "mio_version() is %s",
+	    PACKAGE_VERSION);
+}
+
+/*
+ * Execs a shell that checks whether descriptor fd is open in the child:
+ * close-on-exec descriptors must not be.
+ */
+static bool
+fd_survives_exec(int fd)
+{
+	char script[64];
+
+	snprintf(script, sizeof(script), "test -e /proc/self/fd/%d", fd);
+	pid_t pid = fork();
+	if (pid == -1)
+		sysbail("fork");
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+		_exit(2);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Marks the open descriptors below 1024 in open_fds. */
+static void
+snapshot_fds(bool open_fds[1024])
+{
+	for (int fd = 0; fd < 1024; fd++)
+		open_fds[fd] = fcntl(fd, F_GETFD) != -1;
+}
+
+static void
+cloexec_everywhere(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	mio_waker *waker;
+	mio_registry *clone;
+	bool before[1024], after[1024];
+
+	snapshot_fds(before);
+	init_with_poll(&poll, &events);
+	mio_waker_new(mio_poll_registry(poll), 1, &waker);
+	mio_registry_try_clone(mio_poll_registry(poll), &clone);
+	snapshot_fds(after);
+	int created = 0, cloexec = 0;
+	for (int fd = 0; fd < 1024; fd++) {
+		if (!after[fd] || before[fd])
+			continue;
+		created++;
+		cloexec += fd_is_cloexec(fd);
+	}
+	ok(created >= 3, "poll, waker and clone created %d descriptors",
+	    created);
+	is_int(cloexec, created, "every one of them is close-on-exec");
+	if (access("/proc/self/fd", F_OK) == 0)
+		ok(!fd_survives_exec(mio_poll_fd(poll)),
+		    "the selector descriptor does not survive an exec");
+	else
+		skip(1, "no /proc/self/fd to look at after exec");
+	mio_registry_free(clone);
+	mio_waker_free(waker);
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
+int
+main(void)
+{
+	plan_lazy();
+	strerror_names();
+	identity();
+	cloexec_everywhere();
+	return 0;
+}

@@ -1,0 +1,418 @@
+/*
+ * t/poll.c - mio_poll: waiting, timeouts, EINTR, capacity, descriptor
+ * hygiene, and registration from other threads during a poll. Ported in
+ * spirit from mio's tests/poll.rs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static void
+run_once_with_nothing(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	struct timespec t = ms_timeout(100);
+
+	init_with_poll(&poll, &events);
+	long long start = now_ms();
+	is_errno(mio_poll_poll(poll, events, &t), 0,
+	    "poll with nothing registered times out with 0 events");
+	ok(now_ms() - start >= 95, "and waited for the timeout");
+	ok(mio_events_is_empty(events), "events are empty after a timeout");
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
+static void
+poll_closes_fd(void)
+{
+	int before = count_open_fds();
+	struct timespec zero = { 0, 0 };
+	bool all_ok = true;
+
+	for (int i = 0; i < 2000; i++) {
+		mio_poll *poll;
+		mio_events *events;
+		init_with_poll(&poll, &events);
+		all_ok &= mio_poll_poll(poll, events, &zero) == 0;
+		mio_events_free(events);
+		mio_poll_free(poll);
+	}
+	ok(all_ok, "2000 polls created, polled and freed");
+	is_int(count_open_fds(), before, "no descriptor leaked by poll");
+}
+
+static void
+zero_duration_polls_events(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	struct sockaddr_storage addr;
+	socklen_t len;
+	struct timespec zero = { 0, 0 };
+	int conns[3];
+
+	init_with_poll(&poll, &events);
+	int l = tcp_listen_loopback(AF_INET, &addr, &len);
+	for (int i = 0; i < 3; i++) {
+		conns[i] = tcp_connect_nb(&addr, len);
+		mio_registry_register_fd(mio_poll_registry(poll), conns[i],
+		    (mio_token)i, MIO_WRITABLE);
+	}
+	sleep_ms(10);
+	int n = mio_poll_poll(poll, events, &zero);
+	ok(n > 0, "a zero timeout still collects ready events (%d)", n);
+	for (int i = 0; i < 3; i++)
+		close(conns[i]);
+	close(l);
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
+static void
+add_then_drop(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	struct sockaddr_storage addr;
+	socklen_t len;
+	struct timespec t = ms_timeout(100);
+
+	init_with_poll(&poll, &events);
+	int l = tcp_listen_loopback(AF_INET, &addr, &len);
+	is_errno(mio_registry_register_fd(mio_poll_registry(poll), l, 7,
+		     MIO_READABLE | MIO_WRITABLE),
+	    0, "register a listener");
+	close(l);
+	int rc = mio_poll_poll(poll, events, &t);
+	ok(rc >= 0, "poll after closing a registered descriptor is fine");
+	ok(no_event_with_token(events, 7), "and reports nothing for it");
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
+static void
+readiness_is_reregistered_after_would_block(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	int fds[2];
+	char buf[16];
+
+	init_with_poll(&poll, &events);
+	nb_socketpair(SOCK_STREAM, fds);
+	mio_registry_register_fd(mio_poll_registry(poll), fds[0], 1,
+	    MIO_READABLE);
+	is_int(write(fds[1], "hello", 5), 5, "peer writes hello");
+	expect_events(poll, events, { 1, R_READABLE });
+	is_int(read(fds[0], buf, sizeof(buf)), 5, "read the 5 bytes");
+	ok(read(fds[0], buf, sizeof(buf)) == -1 && errno == EAGAIN,
+	    "the next read would block");
+	expect_no_events(poll, events);
+	is_int(write(fds[1], "world", 5), 5, "peer writes again");
+	expect_events(poll, events, { 1, R_READABLE });
+	close(fds[0]);
+	close(fds[1]);
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
+struct delayed_register {
+	const mio_registry *registry;
+	int fd;
+	long delay_ms;
+};
+
+static void *
+register_later(void *arg)
+{
+	struct delayed_register *d = arg;
+
+	sleep_ms(d->delay_ms);
+	if (mio_registry_register_fd(d->registry, d->fd, 1, MIO_WRITABLE) != 0)
+		bail("register from thread failed");
+	return NULL;
+}
+
+static void
+register_during_poll(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	struct sockaddr_storage addr;
+	socklen_t len;
+	pthread_t thr;
+	struct timespec t = ms_timeout(5000);
+
+	init_with_poll(&poll, &events);
+	int u = udp_bind_loopback(AF_INET, &addr, &len);
+	struct delayed_register d = { mio_poll_registry(poll), u, 200 };
+	pthread_create(&thr, NULL, register_later, &d);
+	long long start = now_ms();
+	int n = mio_poll_poll(poll, events, &t);
+	is_int(n, 1, "a registration from another thread wakes the poll");
+	ok(n == 1 && mio_event_token(mio_events_get(events, 0)) == 1 &&
+	    mio_event_is_writable(mio_events_get(events, 0)),
+	    "with the new source's token, writable");
+	ok(now_ms() - start < 4000, "well before the 5 s timeout");
+	pthread_join(thr, NULL);
+	close(u);
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
+struct registry_worker {
+	mio_registry *registry;
+	int fd;
+	mio_token token;
+	mio_interest final_interest;
+	int failures;
+};
+
+static void *
+registry_ops_thread(void *arg)
+{
+	struct registry_worker *w = arg;
+
+	w->failures += mio_registry_register_fd(w->registry, w->fd, w->token,
+	    MIO_READABLE | MIO_WRITABLE) != 0;
+	w->failures += mio_registry_deregister_fd(w->registry, w->fd) != 0;
+	w->failures += mio_registry_register_fd(w->registry, w->fd, w->token,
+	    MIO_READABLE) != 0;
+	w->failures += mio_registry_reregister_fd(w->registry, w->fd,
+	    w->token, w->final_interest) != 0;
+	return NULL;
+}
+
+static void
+registry_operations_are_thread_safe(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	pthread_t thr[3];
+	struct registry_worker w[3];
+	int pairs[3][2];
+	const mio_interest final[3] = { MIO_READABLE, MIO_WRITABLE,
+		MIO_WRITABLE };
+
+	init_with_poll(&poll, &events);
+	for (int i = 0; i < 3; i++) {
+		nb_socketpair(SOCK_STREAM, pairs[i]);
+		/* Data pending so that READABLE interest fires too. */
+		if (write(pairs[i][1], "x", 1) != 1)
+			sysbail("write");
+		w[i] = (struct registry_worker){ NULL, pairs[i][0],
+			(mio_token)(i + 1), final[i], 0 };
+		if (mio_registry_try_clone(mio_poll_registry(poll),
+		    &w[i].registry) != 0)
+			bail("try_clone");
+		pthread_create(&thr[i], NULL, registry_ops_thread, &w[i]);
+	}
+	int failures = 0;
+	for (int i = 0; i < 3; i++) {
+		pthread_join(thr[i], NULL);
+		failures += w[i].failures;
+		mio_registry_free(w[i].registry);
+	}
+	is_int(failures, 0, "3 threads register/deregister/reregister on clones");
+	expect_events(poll, events, { 1, R_READABLE }, { 2, R_WRITABLE },
+	    { 3, R_WRITABLE });
+	for (int i = 0; i < 3; i++) {
+		close(pairs[i][0]);
+		close(pairs[i][1]);
+	}
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+}
+
+struct signal_later {
+	pthread_t target;
+	long delay_ms;
+};
+
+static void *
+signal_thread(void *arg)
+{
+	struct signal_later *s = arg;
+
+	sleep_ms(s->delay_ms);
+	pthread_kill(s->target, SIGUSR1);
+	return NULL;
+}
+
+static void
+eintr_is_returned(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	struct sigaction sa;
+	pthread_t thr;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* No SA_RESTART: the wait must fail. */
+	sigaction(SIGUSR1, &sa, NULL);
+	init_with_poll(&poll, &events);
+	struct signal_later s = { pthread_self(), 100 };
+	pthread_create(&thr, NULL, signal_thread, &s);
+	int rc = mio_poll_poll(poll, events, NULL);
+	is_errno(rc, -EINTR, "a signal interrupts a blocking poll with -EINTR");
+	ok(mio_events_is_empty(events), "and leaves no events");
+	pthread_join(thr, NULL);
+	signal(SIGUSR1, SIG_DFL);
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
+static long long
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void
+timeouts(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+
+	init_with_poll(&poll, &events);
+	struct timespec bad_nsec = { 0, 1000000000L };
+	struct timespec negative = { -1, 0 };
+	is_errno(mio_poll_poll(poll, events, &bad_nsec), -EINVAL,
+	    "tv_nsec of one second is -EINVAL");
+	is_errno(mio_poll_poll(poll, events, &negative), -EINVAL,
+	    "a negative timeout is -EINVAL");
+
+	/* A sub-millisecond timeout must sleep, not degrade into a busy 0:
+	 * either epoll_pwait2 sleeps the 200 us or epoll_wait rounds up. */
+	struct timespec short_wait = { 0, 200000 };
+	long long start = now_ns();
+	is_errno(mio_poll_poll(poll, events, &short_wait), 0,
+	    "a 200 us timeout times out");
+	ok(now_ns() - start >= 200000, "after at least 200 us (%lld ns)",
+	    now_ns() - start);
+
+	/* A timeout beyond the kernel's range is clamped, not refused. */
+	int fds[2];
+	nb_socketpair(SOCK_STREAM, fds);
+	mio_registry_register_fd(mio_poll_registry(poll), fds[0], 3,
+	    MIO_WRITABLE);
+	struct timespec huge = { INT_MAX, 999999999L };
+	is_int(mio_poll_poll(poll, events, &huge), 1,
+	    "a huge timeout still returns ready events");
+	close(fds[0]);
+	close(fds[1]);
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
+static void
+capacity_overflow_goes_to_next_poll(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	int fds[5][2];
+	unsigned seen = 0;
+	struct timespec t = ms_timeout(100);
+
+	if (mio_poll_new(&poll) != 0 || mio_events_new(&events, 2) != 0)
+		bail("setup");
+	for (int i = 0; i < 5; i++) {
+		nb_socketpair(SOCK_STREAM, fds[i]);
+		mio_registry_register_fd(mio_poll_registry(poll), fds[i][0],
+		    (mio_token)i, MIO_WRITABLE);
+	}
+	int batches[3];
+	for (int b = 0; b < 3; b++) {
+		batches[b] = mio_poll_poll(poll, events, &t);
+		MIO_EVENTS_FOREACH(ev, events)
+			seen |= 1u << mio_event_token(ev);
+	}
+	ok(batches[0] == 2 && batches[1] == 2 && batches[2] == 1,
+	    "5 ready sources with capacity 2 come as 2, 2, 1 (%d, %d, %d)",
+	    batches[0], batches[1], batches[2]);
+	is_int(seen, 0x1f, "every source was reported once across polls");
+	for (int i = 0; i < 5; i++) {
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
+static void
+poll_fd_nests(void)
+{
+	mio_poll *mp;
+	mio_events *events;
+	int fds[2];
+
+	init_with_poll(&mp, &events);
+	int pfd = mio_poll_fd(mp);
+	ok(pfd > 2 && fd_is_cloexec(pfd), "the selector fd is close-on-exec");
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
+	is_int(poll(&p, 1, 0), 0, "an idle selector fd is not readable");
+	nb_socketpair(SOCK_STREAM, fds);
+	mio_registry_register_fd(mio_poll_registry(mp), fds[0], 1,
+	    MIO_WRITABLE);
+	is_int(poll(&p, 1, 1000), 1,
+	    "the selector fd turns readable when an event is pending");
+	close(fds[0]);
+	close(fds[1]);
+	mio_events_free(events);
+	mio_poll_free(mp);
+}
+
+static void
+bad_arguments(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+
+	init_with_poll(&poll, &events);
+	is_errno(mio_poll_new(NULL), -EINVAL, "mio_poll_new(NULL) is -EINVAL");
+	is_errno(mio_poll_poll(poll, NULL, NULL), -EINVAL,
+	    "polling into NULL events is -EINVAL");
+	mio_poll_free(NULL);
+	ok(true, "mio_poll_free(NULL) is a no-op");
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
+int
+main(void)
+{
+	plan_lazy();
+	run_once_with_nothing();
+	poll_closes_fd();
+	zero_duration_polls_events();
+	add_then_drop();
+	readiness_is_reregistered_after_would_block();
+	register_during_poll();
+	registry_operations_are_thread_safe();
+	eintr_is_returned();
+	timeouts();
+	capacity_overflow_goes_to_next_poll();
+	poll_fd_nests();
+	bad_arguments();
+	return 0;
+}
