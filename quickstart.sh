@@ -65,6 +65,26 @@ check_build() {
 	return 1
 }
 
+# install_check BUILD: make install into a scratch prefix, then build and
+# run the README's example the way a user would, through pkg-config.
+install_check() {
+	prefix=$(mktemp -d) || return 1
+	log "make install into $prefix, then the README example via pkg-config"
+	make -C "$1" install prefix="$prefix" >"$1/install.out" 2>&1 || {
+		tail -n 20 "$1/install.out"; rm -rf "$prefix"; return 1; }
+	ok=0
+	for f in include/mio.h lib/pkgconfig/libmio.pc share/man/man3/mio.3; do
+		[ -f "$prefix/$f" ] || { echo "not installed: $f"; ok=1; }
+	done
+	pcpath="$prefix/lib/pkgconfig"
+	flags=$(PKG_CONFIG_PATH="$pcpath" pkg-config --cflags --libs libmio) || ok=1
+	cc -o "$prefix/readiness" "$top/docs/examples/readiness.c" $flags \
+		-Wl,-rpath,"$prefix/lib" || ok=1
+	[ $ok -eq 0 ] && "$prefix/readiness" || ok=1
+	rm -rf "$prefix"
+	return $ok
+}
+
 failed_steps=0
 step() {
 	"$@" || { failed_steps=$((failed_steps + 1)); log "FAILED: $*"; }
@@ -106,6 +126,7 @@ mode_test() {
 		# Further backend configurations (see quickstart.d/extra-configs).
 		. "$top/quickstart.d/extra-configs"
 	fi
+	step install_check _build
 	log "make distcheck"
 	if ! make -C _build -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror \
 		>_build/distcheck.out 2>&1; then

@@ -7,6 +7,7 @@
  */
 #include "mio-internal.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -19,8 +20,13 @@ events_native(const mio_event *ev)
 int
 mio_events_new(mio_events **out, size_t capacity)
 {
-	/* The kernel takes the capacity as an int. */
-	if (out == NULL || capacity == 0 || capacity > INT32_MAX)
+	/*
+	 * The kernel takes the capacity as an int and epoll refuses more than
+	 * INT_MAX / sizeof(struct epoll_event) events; the same bound keeps
+	 * the size computation below from overflowing on 32-bit systems.
+	 */
+	if (out == NULL || capacity == 0 ||
+	    capacity > INT_MAX / sizeof(mio__sys_event))
 		return -EINVAL;
 	mio_events *events = malloc(sizeof(*events) +
 	    capacity * sizeof(mio__sys_event));

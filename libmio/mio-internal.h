@@ -58,11 +58,4 @@ int mio__interest_check(mio_interest interest);
 uint64_t mio__registry_id(const mio_registry *registry);
 int mio__registry_fd(const mio_registry *registry);
 
-/* Returns -errno for the errno left by a failed system call. */
-static inline int
-mio__neg_errno(void)
-{
-	return errno > 0 ? -errno : -EIO;
-}
-
 #endif /* MIO_INTERNAL_H */

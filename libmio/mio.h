@@ -176,8 +176,9 @@ MIO_EXTERN int mio_poll_fd(const mio_poll *poll);
  *        the kernel). Otherwise the wait lasts at least the timeout: epoll
  *        uses epoll_pwait2() with nanosecond precision when the kernel has it
  *        and otherwise rounds up to whole milliseconds, so a sub-millisecond
- *        timeout never becomes a busy zero. Timeouts beyond the kernel's
- *        range are clamped.
+ *        timeout never becomes a busy zero. Timeouts beyond about 24.8
+ *        days (INT_MAX ms) are clamped to it, so such a wait may end early
+ *        with 0 events.
  * \return the number of events stored (0 on timeout), or -EINTR when a
  *         signal interrupted the wait (never retried internally), -EINVAL
  *         for a negative or unnormalised timeout, or another -errno.
@@ -193,9 +194,10 @@ MIO_EXTERN int mio_poll_poll(mio_poll *poll, mio_events *events,
  * Registers a source: calls source->ops->register_source once and returns
  * its result. Readiness tracking starts now; an already-ready source reports
  * at the next poll.
- * \return 0, -EINVAL if interest is empty or has unknown bits or the source
- *         has no ops, or whatever the hook returns (libmio's own handles
- *         return -EEXIST when already registered with any poll).
+ * \return 0, -EINVAL if interest is empty or has unknown bits, or registry
+ *         or source is NULL, or the source has no such hook; otherwise
+ *         whatever the hook returns (libmio's own handles return -EEXIST
+ *         when already registered with any poll).
  * Thread-safety: safe, also during a concurrent mio_poll_poll(); calls on the
  * same source must not race each other.
  */
@@ -215,8 +217,10 @@ MIO_EXTERN int mio_registry_reregister(const mio_registry *registry,
 /**
  * Deregisters a source. Once it returns, a later poll reports no event with
  * the source's token.
- * \return 0, -EINVAL for a source without ops, or the hook's result
- *         (libmio's own handles return -ENOENT when not registered).
+ * \return 0, -EINVAL as for mio_registry_register(), or the hook's result
+ *         (libmio's own handles return -ENOENT when not registered and
+ *         -EEXIST when registered with another poll; a descriptor the
+ *         kernel already forgot counts as deregistered, 0).
  * Thread-safety: as mio_registry_register().
  */
 MIO_EXTERN int mio_registry_deregister(const mio_registry *registry,
@@ -236,7 +240,8 @@ MIO_EXTERN int mio_registry_register_fd(const mio_registry *registry, int fd,
 
 /**
  * Replaces the token and interest of a registered raw descriptor.
- * \return 0, -EINVAL, -EBADF, -ENOENT (not registered), -ENOMEM.
+ * \return 0, -EINVAL, -EBADF, -ENOENT (epoll: not registered; kqueue adds
+ *         the filters instead, as mio does), -ENOMEM.
  * Thread-safety: as mio_registry_register_fd().
  */
 MIO_EXTERN int mio_registry_reregister_fd(const mio_registry *registry,
@@ -272,7 +277,8 @@ MIO_EXTERN void mio_registry_free(mio_registry *registry);
 /**
  * Allocates a buffer for up to capacity events. This is the only allocation:
  * mio_poll_poll() writes the kernel's own event records into it.
- * \return 0 and *out set, -EINVAL for capacity 0 or too large, -ENOMEM.
+ * \return 0 and *out set, -EINVAL for capacity 0 or more than the kernel
+ *         accepts in one wait (INT_MAX / the native record's size), -ENOMEM.
  * Thread-safety: safe.
  */
 MIO_EXTERN int mio_events_new(mio_events **out, size_t capacity);
@@ -313,7 +319,8 @@ MIO_EXTERN const mio_event *mio_events_next(const mio_events *events,
  *             handle(mio_event_token(ev), ev);
  *     }
  *
- * declares `const mio_event *ev` for the loop body.
+ * declares `const mio_event *ev` for the loop body. events is evaluated
+ * on every iteration, so pass a plain variable.
  */
 #define MIO_EVENTS_FOREACH(ev, events)                                  \
 	for (const mio_event *ev = mio_events_first(events); ev != NULL; \
@@ -354,7 +361,8 @@ MIO_EXTERN bool mio_event_is_lio(const mio_event *ev);
  * freeing it allows a new one. The mechanism is eventfd with epoll,
  * EVFILT_USER with kqueue where available, else a non-blocking pipe.
  * \return 0 and *out set, -EEXIST if the poll already has a live waker,
- *         -EINVAL, -EMFILE, -ENOMEM.
+ *         -EINVAL (NULL argument), -EMFILE, -ENFILE, -ENOMEM, or the
+ *         selector's registration error such as -ENOSPC.
  * Thread-safety: safe.
  */
 MIO_EXTERN int mio_waker_new(const mio_registry *registry, mio_token token,
@@ -364,7 +372,7 @@ MIO_EXTERN int mio_waker_new(const mio_registry *registry, mio_token token,
  * Wakes the poll: the next (or current) mio_poll_poll() returns a readable
  * event with the waker's token. Several wakes before a poll may coalesce
  * into one event. The event needs no draining.
- * \return 0 or -errno from the kernel.
+ * \return 0, -EINVAL for NULL, or -errno from the kernel.
  * Thread-safety: safe from any thread, also concurrently.
  */
 MIO_EXTERN int mio_waker_wake(const mio_waker *waker);

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -95,6 +96,8 @@ bad_capacity(void)
 	ok(events == NULL, "and nothing is allocated");
 	is_errno(mio_events_new(&events, SIZE_MAX), -EINVAL,
 	    "a capacity beyond the kernel's int is -EINVAL");
+	is_errno(mio_events_new(&events, INT_MAX / 2), -EINVAL,
+	    "so is one whose records would exceed what one wait accepts");
 	is_errno(mio_events_new(NULL, 4), -EINVAL, "a NULL out is -EINVAL");
 	mio_events_free(NULL);
 	is_errno(mio_events_new(&events, 1), 0, "capacity 1 is fine");

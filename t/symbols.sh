@@ -11,7 +11,7 @@ if [ ! -f "$lib" ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-"$NM" -D --defined-only "$lib" | awk '$2 ~ /^[TDBRW]$/ { print $3 }' |
+$NM -D --defined-only "$lib" | awk '$2 ~ /^[TDBRW]$/ { print $3 }' |
 	sed 's/@.*//' | sort -u >"$tmp/exported"
 grep '^MIO_EXTERN' "$header" |
 	grep -o 'mio_[a-z0-9_]*(' | tr -d '(' | sort -u >"$tmp/declared"

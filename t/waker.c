@@ -182,6 +182,7 @@ int
 main(void)
 {
 	plan_lazy();
+	diag("waker mechanism: %s", MIO_WAKER_NAME);
 	waker_same_thread();
 	waker_multiple_wakeups_same_thread();
 	waker_different_thread();

@@ -20,6 +20,8 @@
  * - epoll_wait() takes whole milliseconds. Since Linux 5.11 epoll_pwait2()
  *   takes a timespec; glibc may have the wrapper while the running kernel
  *   lacks the system call, so ENOSYS switches to epoll_wait() for good.
+ *   Only timeouts with a sub-millisecond part need it, and only below the
+ *   clamp, so that every timeout past INT_MAX ms is clamped alike.
  *   A millisecond timeout is rounded up, never down, so that a 1 us timeout
  *   does not become a busy zero (mio does the same), and is clamped to
  *   INT_MAX ms (about 24.8 days; mio 1.2.1 fixed the overflow there).
@@ -100,7 +102,8 @@ mio__selector_select(int selector_fd, mio__sys_event *buf, size_t capacity,
 	 * need none either. Only a timeout with a sub-millisecond part goes
 	 * through epoll_pwait2().
 	 */
-	if (timeout != NULL && timeout->tv_nsec % 1000000 != 0) {
+	if (timeout != NULL && timeout->tv_nsec % 1000000 != 0 &&
+	    timeout->tv_sec < INT_MAX / 1000) {
 		int n = epoll_wait_precise(selector_fd, buf, max, timeout);
 		if (n != -ENOSYS)
 			return n;
