@@ -64,6 +64,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -382,6 +388,640 @@ MIO_EXTERN int mio_waker_wake(const mio_waker *waker);
  * waker. Accepts NULL. Thread-safety: no other thread may be waking it.
  */
 MIO_EXTERN void mio_waker_free(mio_waker *waker);
+
+/* ---- Net: TCP, UDP, Unix sockets, pipes ----------------------------------- */
+
+/*
+ * mio::net and mio::unix::pipe: non-blocking sockets and pipes that register
+ * with a poll through mio_<type>_source(). The conventions shared by every
+ * function of this section:
+ *
+ * - Every descriptor these functions create is non-blocking and
+ *   close-on-exec (atomically where the kernel allows: SOCK_NONBLOCK|
+ *   SOCK_CLOEXEC, accept4, pipe2).
+ * - Addresses are (struct sockaddr *, socklen_t) pairs, as in the socket
+ *   API; an output address is (struct sockaddr *, socklen_t *) with the
+ *   length in/out, as for accept(2). Use a struct sockaddr_storage.
+ * - Reads and writes return a count (0 from a read: end of stream) or
+ *   -errno; -EAGAIN means "wait for the next event" (see the readiness
+ *   model above: after an event, repeat the operation until -EAGAIN).
+ *   -EINTR is returned, never retried.
+ * - Writes never raise SIGPIPE: a write to a socket or pipe whose peer is
+ *   gone fails with -EPIPE (or -ECONNRESET). Sockets are written with
+ *   MSG_NOSIGNAL (and get SO_NOSIGPIPE where that is the platform's way);
+ *   pipe writes block SIGPIPE in the calling thread for the duration of the
+ *   write and consume the SIGPIPE the write raised, leaving any SIGPIPE that
+ *   was already pending alone.
+ * - Every handle is a source: register mio_<type>_source(h) with
+ *   mio_registry_register(). The handle remembers its registration, so on
+ *   every backend a second register is -EEXIST (also with another poll),
+ *   and reregister or deregister of an unregistered handle is -ENOENT.
+ * - mio_<type>_from_fd() adopts a descriptor without changing its flags
+ *   (make it non-blocking yourself, as with mio's from_std);
+ *   mio_<type>_into_fd() frees the handle and returns the descriptor
+ *   (any kernel registration stays, so deregister first);
+ *   mio_<type>_free() closes the descriptor and accepts NULL. Deregister
+ *   before freeing, as the lifetime rule above says: closing ends a
+ *   registration only when no duplicate of the descriptor is open, and
+ *   libkqueue (kqueue on Linux) keeps stale state for a descriptor closed
+ *   while registered, which breaks the next registration of its number.
+ * - A NULL handle or a NULL required pointer gives -EINVAL.
+ * - Thread-safety: I/O, option and address calls on one handle are single
+ *   system calls and may run on several threads at once (as mio's &self
+ *   methods). Registering, reregistering and deregistering a handle, and
+ *   _into_fd() and _free(), must not race with any other call on it.
+ */
+
+/** A TCP socket listening for connections (mio::net::TcpListener). */
+typedef struct mio_tcp_listener mio_tcp_listener;
+/** A TCP connection (mio::net::TcpStream). */
+typedef struct mio_tcp_stream mio_tcp_stream;
+/** A UDP socket (mio::net::UdpSocket). */
+typedef struct mio_udp_socket mio_udp_socket;
+/** A Unix-domain stream socket listening for connections. */
+typedef struct mio_unix_listener mio_unix_listener;
+/** A Unix-domain stream connection. */
+typedef struct mio_unix_stream mio_unix_stream;
+/** A Unix-domain datagram socket. */
+typedef struct mio_unix_datagram mio_unix_datagram;
+/** The write end of a pipe (mio::unix::pipe::Sender). */
+typedef struct mio_pipe_sender mio_pipe_sender;
+/** The read end of a pipe (mio::unix::pipe::Receiver). */
+typedef struct mio_pipe_receiver mio_pipe_receiver;
+
+/* TCP listener */
+
+/**
+ * Creates a TCP socket for addr's family (AF_INET or AF_INET6), sets
+ * SO_REUSEADDR, binds it to addr and listens with a backlog of 128, as mio.
+ * Port 0 picks a free port; mio_tcp_listener_local_addr() tells which.
+ * \return 0 and *out set, -EINVAL (NULL or short address), -EAFNOSUPPORT
+ *         (another family), or the error of socket(2), bind(2) or listen(2),
+ *         such as -EADDRINUSE, -EADDRNOTAVAIL, -EACCES, -EMFILE.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN int mio_tcp_listener_bind(const struct sockaddr *addr,
+    socklen_t addrlen, mio_tcp_listener **out);
+
+/**
+ * Accepts one pending connection as a new non-blocking, close-on-exec
+ * stream. peer and peerlen may be NULL; otherwise the peer's address is
+ * stored as by accept(2). After a readable event, accept until -EAGAIN.
+ * \return 0 and *out set, -EAGAIN when no connection is pending, -EINVAL,
+ *         -ECONNABORTED (try again), -EMFILE, -ENFILE, -ENOMEM.
+ * Thread-safety: safe; concurrent accepts each get their own connection.
+ */
+MIO_EXTERN int mio_tcp_listener_accept(mio_tcp_listener *listener,
+    mio_tcp_stream **out, struct sockaddr *peer, socklen_t *peerlen);
+
+/**
+ * Stores the bound address (getsockname(2)); *addrlen is in/out.
+ * \return 0, -EINVAL, or -errno from getsockname(2). Thread-safety: safe.
+ */
+MIO_EXTERN int mio_tcp_listener_local_addr(const mio_tcp_listener *listener,
+    struct sockaddr *addr, socklen_t *addrlen);
+
+/**
+ * Sets or gets the TTL of packets sent from the socket: IP_TTL, or for an
+ * IPv6 socket the unicast hop limit (IPV6_UNICAST_HOPS).
+ * \return 0, -EINVAL (ttl above 255, NULL), or -errno from setsockopt(2)
+ *         or getsockopt(2). Thread-safety: safe.
+ */
+MIO_EXTERN int mio_tcp_listener_set_ttl(mio_tcp_listener *listener,
+    uint32_t ttl);
+MIO_EXTERN int mio_tcp_listener_ttl(const mio_tcp_listener *listener,
+    uint32_t *ttl);
+
+/**
+ * Reads and clears the socket's pending error (SO_ERROR).
+ * \return 0 when none is pending, the pending error as -errno, or -EINVAL
+ *         or -EBADF/-ENOTSOCK when it cannot be read. Thread-safety: safe.
+ */
+MIO_EXTERN int mio_tcp_listener_take_error(mio_tcp_listener *listener);
+
+/**
+ * The source to register; valid as long as the listener. NULL for NULL.
+ * Thread-safety: safe; registration calls on it must not race.
+ */
+MIO_EXTERN mio_source *mio_tcp_listener_source(mio_tcp_listener *listener);
+
+/** The descriptor, still owned by the listener, or -EINVAL for NULL. */
+MIO_EXTERN int mio_tcp_listener_fd(const mio_tcp_listener *listener);
+
+/**
+ * Adopts a listening TCP socket without changing its flags.
+ * \return 0 and *out set, -EBADF (fd not open), -EINVAL, -ENOMEM; on
+ *         failure fd stays the caller's. Thread-safety: safe.
+ */
+MIO_EXTERN int mio_tcp_listener_from_fd(int fd, mio_tcp_listener **out);
+
+/**
+ * Frees the listener and returns its descriptor, now the caller's, or
+ * -EINVAL for NULL. A registration stays in the kernel; deregister first.
+ * Thread-safety: no other call on the listener may run.
+ */
+MIO_EXTERN int mio_tcp_listener_into_fd(mio_tcp_listener *listener);
+
+/**
+ * Closes the socket and frees the listener; accepts NULL.
+ * Thread-safety: no other call on the listener may run.
+ */
+MIO_EXTERN void mio_tcp_listener_free(mio_tcp_listener *listener);
+
+/* TCP stream */
+
+/**
+ * Creates a TCP socket for addr's family and starts connecting it; the
+ * connection completes in the background. mio's protocol for learning the
+ * outcome: register the stream WRITABLE; on its event call
+ * mio_tcp_stream_take_error() (an error means the connect failed), then
+ * mio_tcp_stream_peer_addr(): 0 means connected, -ENOTCONN means not yet,
+ * so wait for the next event, unless the event was write-closed: then the
+ * connect failed (libkqueue clears the error to fill in the event).
+ * \return 0 and *out set (also while the connect is in progress), or
+ *         -EINVAL, -EAFNOSUPPORT, or an immediate error of socket(2) or
+ *         connect(2) such as -ECONNREFUSED or -ENETUNREACH.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN int mio_tcp_stream_connect(const struct sockaddr *addr,
+    socklen_t addrlen, mio_tcp_stream **out);
+
+/**
+ * Reads up to len bytes (read(2)).
+ * \return the count, 0 at end of stream, -EAGAIN when nothing is there,
+ *         -ECONNRESET, -EINVAL, or another -errno. Thread-safety: safe.
+ */
+MIO_EXTERN ssize_t mio_tcp_stream_read(mio_tcp_stream *stream, void *buf,
+    size_t len);
+
+/**
+ * Writes up to len bytes (send(2) with MSG_NOSIGNAL).
+ * \return the count (possibly short), -EAGAIN when the send buffer is
+ *         full, -EPIPE or -ECONNRESET when the connection is gone (never
+ *         SIGPIPE), -EINVAL, or another -errno. Thread-safety: safe.
+ */
+MIO_EXTERN ssize_t mio_tcp_stream_write(mio_tcp_stream *stream,
+    const void *buf, size_t len);
+
+/**
+ * Vectored read (readv(2)) and write (sendmsg(2) with MSG_NOSIGNAL).
+ * \return as mio_tcp_stream_read() and mio_tcp_stream_write(); -EINVAL
+ *         also for a bad iovcnt. Thread-safety: safe.
+ */
+MIO_EXTERN ssize_t mio_tcp_stream_readv(mio_tcp_stream *stream,
+    const struct iovec *iov, int iovcnt);
+MIO_EXTERN ssize_t mio_tcp_stream_writev(mio_tcp_stream *stream,
+    const struct iovec *iov, int iovcnt);
+
+/**
+ * Copies up to len received bytes without consuming them (MSG_PEEK).
+ * Peeking is not draining: after a peek returned data, only a read that
+ * fails with -EAGAIN re-arms readable readiness.
+ * \return as mio_tcp_stream_read(). Thread-safety: safe.
+ */
+MIO_EXTERN ssize_t mio_tcp_stream_peek(mio_tcp_stream *stream, void *buf,
+    size_t len);
+
+/**
+ * Shuts down reading (SHUT_RD), writing (SHUT_WR) or both (SHUT_RDWR).
+ * \return 0, -EINVAL (bad how), -ENOTCONN, or another -errno.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN int mio_tcp_stream_shutdown(mio_tcp_stream *stream, int how);
+
+/**
+ * Sets or gets TCP_NODELAY (Nagle's algorithm off when true).
+ * \return 0, -EINVAL, or -errno from setsockopt(2)/getsockopt(2).
+ * Thread-safety: safe.
+ */
+MIO_EXTERN int mio_tcp_stream_set_nodelay(mio_tcp_stream *stream,
+    bool nodelay);
+MIO_EXTERN int mio_tcp_stream_nodelay(const mio_tcp_stream *stream,
+    bool *nodelay);
+
+/** Sets or gets the TTL or hop limit, as mio_tcp_listener_set_ttl(). */
+MIO_EXTERN int mio_tcp_stream_set_ttl(mio_tcp_stream *stream, uint32_t ttl);
+MIO_EXTERN int mio_tcp_stream_ttl(const mio_tcp_stream *stream,
+    uint32_t *ttl);
+
+/**
+ * Stores the peer's (getpeername(2)) or the local (getsockname(2))
+ * address; *addrlen is in/out.
+ * \return 0, -ENOTCONN (peer: not connected, or not yet), -EINVAL, or
+ *         another -errno. Thread-safety: safe.
+ */
+MIO_EXTERN int mio_tcp_stream_peer_addr(const mio_tcp_stream *stream,
+    struct sockaddr *addr, socklen_t *addrlen);
+MIO_EXTERN int mio_tcp_stream_local_addr(const mio_tcp_stream *stream,
+    struct sockaddr *addr, socklen_t *addrlen);
+
+/**
+ * Reads and clears the pending error (SO_ERROR), for example the outcome
+ * of a connect: -ECONNREFUSED.
+ * \return as mio_tcp_listener_take_error(). Thread-safety: safe.
+ */
+MIO_EXTERN int mio_tcp_stream_take_error(mio_tcp_stream *stream);
+
+/** The source to register, as mio_tcp_listener_source(). */
+MIO_EXTERN mio_source *mio_tcp_stream_source(mio_tcp_stream *stream);
+/** The descriptor, still owned by the stream, or -EINVAL for NULL. */
+MIO_EXTERN int mio_tcp_stream_fd(const mio_tcp_stream *stream);
+/** Adopts a connected TCP socket, as mio_tcp_listener_from_fd(). */
+MIO_EXTERN int mio_tcp_stream_from_fd(int fd, mio_tcp_stream **out);
+/** Releases the descriptor, as mio_tcp_listener_into_fd(). */
+MIO_EXTERN int mio_tcp_stream_into_fd(mio_tcp_stream *stream);
+/** Closes and frees, as mio_tcp_listener_free(); accepts NULL. */
+MIO_EXTERN void mio_tcp_stream_free(mio_tcp_stream *stream);
+
+/* UDP socket */
+
+/**
+ * Creates a UDP socket for addr's family (AF_INET or AF_INET6) bound to
+ * addr; port 0 picks a free port. No SO_REUSEADDR, as mio.
+ * \return 0 and *out set, -EINVAL, -EAFNOSUPPORT, or the error of
+ *         socket(2) or bind(2). Thread-safety: safe.
+ */
+MIO_EXTERN int mio_udp_socket_bind(const struct sockaddr *addr,
+    socklen_t addrlen, mio_udp_socket **out);
+
+/**
+ * Sends one datagram of len bytes (0 is allowed) to addr.
+ * \return len, -EAGAIN, -EMSGSIZE, -EISCONN where a connected socket may
+ *         not name a destination (not Linux), -EINVAL, or another -errno.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN ssize_t mio_udp_socket_send_to(mio_udp_socket *sock,
+    const void *buf, size_t len, const struct sockaddr *addr,
+    socklen_t addrlen);
+
+/**
+ * Receives one datagram, or with peek_from copies it without consuming it;
+ * a longer datagram is truncated to len. addr and addrlen may be NULL;
+ * otherwise the sender's address is stored, *addrlen in/out.
+ * \return the datagram's length (0 for an empty one), -EAGAIN, -EINVAL, or
+ *         another -errno such as -ECONNREFUSED after an ICMP error on a
+ *         connected socket. Thread-safety: safe.
+ */
+MIO_EXTERN ssize_t mio_udp_socket_recv_from(mio_udp_socket *sock, void *buf,
+    size_t len, struct sockaddr *addr, socklen_t *addrlen);
+MIO_EXTERN ssize_t mio_udp_socket_peek_from(mio_udp_socket *sock, void *buf,
+    size_t len, struct sockaddr *addr, socklen_t *addrlen);
+
+/**
+ * Sets the socket's default destination and makes the kernel drop
+ * datagrams from anyone else; may be called again to change the peer.
+ * \return 0, -EINVAL, or the error of connect(2). Thread-safety: safe.
+ */
+MIO_EXTERN int mio_udp_socket_connect(mio_udp_socket *sock,
+    const struct sockaddr *addr, socklen_t addrlen);
+
+/**
+ * Sends one datagram to, or receives or peeks one from, the connected peer.
+ * \return as mio_udp_socket_send_to() and mio_udp_socket_recv_from();
+ *         send on an unconnected socket is -EDESTADDRREQ.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN ssize_t mio_udp_socket_send(mio_udp_socket *sock, const void *buf,
+    size_t len);
+MIO_EXTERN ssize_t mio_udp_socket_recv(mio_udp_socket *sock, void *buf,
+    size_t len);
+MIO_EXTERN ssize_t mio_udp_socket_peek(mio_udp_socket *sock, void *buf,
+    size_t len);
+
+/**
+ * Sets or gets SO_BROADCAST, IP_MULTICAST_LOOP, IP_MULTICAST_TTL,
+ * IPV6_MULTICAST_LOOP, and the TTL or hop limit (IP_TTL, or
+ * IPV6_UNICAST_HOPS on an IPv6 socket). The _v4 options need an IPv4
+ * socket, the _v6 ones an IPv6 socket.
+ * \return 0, -EINVAL (NULL, or a ttl above 255), -ENOPROTOOPT for an
+ *         option of the other family, or another -errno.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN int mio_udp_socket_set_broadcast(mio_udp_socket *sock, bool on);
+MIO_EXTERN int mio_udp_socket_broadcast(const mio_udp_socket *sock,
+    bool *on);
+MIO_EXTERN int mio_udp_socket_set_multicast_loop_v4(mio_udp_socket *sock,
+    bool on);
+MIO_EXTERN int mio_udp_socket_multicast_loop_v4(const mio_udp_socket *sock,
+    bool *on);
+MIO_EXTERN int mio_udp_socket_set_multicast_ttl_v4(mio_udp_socket *sock,
+    uint32_t ttl);
+MIO_EXTERN int mio_udp_socket_multicast_ttl_v4(const mio_udp_socket *sock,
+    uint32_t *ttl);
+MIO_EXTERN int mio_udp_socket_set_multicast_loop_v6(mio_udp_socket *sock,
+    bool on);
+MIO_EXTERN int mio_udp_socket_multicast_loop_v6(const mio_udp_socket *sock,
+    bool *on);
+MIO_EXTERN int mio_udp_socket_set_ttl(mio_udp_socket *sock, uint32_t ttl);
+MIO_EXTERN int mio_udp_socket_ttl(const mio_udp_socket *sock, uint32_t *ttl);
+
+/**
+ * Joins or leaves an IPv4 multicast group on the interface whose address is
+ * iface (INADDR_ANY lets the kernel choose), or an IPv6 group on the
+ * interface with index iface (0: the kernel chooses).
+ * \return 0, -EINVAL, -EADDRNOTAVAIL, -ENODEV (no such interface, or one
+ *         without multicast), or another -errno. Thread-safety: safe.
+ */
+MIO_EXTERN int mio_udp_socket_join_multicast_v4(mio_udp_socket *sock,
+    const struct in_addr *group, const struct in_addr *iface);
+MIO_EXTERN int mio_udp_socket_leave_multicast_v4(mio_udp_socket *sock,
+    const struct in_addr *group, const struct in_addr *iface);
+MIO_EXTERN int mio_udp_socket_join_multicast_v6(mio_udp_socket *sock,
+    const struct in6_addr *group, uint32_t iface);
+MIO_EXTERN int mio_udp_socket_leave_multicast_v6(mio_udp_socket *sock,
+    const struct in6_addr *group, uint32_t iface);
+
+/**
+ * Gets IPV6_V6ONLY: whether an IPv6 socket refuses IPv4-mapped traffic.
+ * \return 0, -EINVAL, -ENOPROTOOPT on an IPv4 socket, or another -errno.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN int mio_udp_socket_only_v6(const mio_udp_socket *sock,
+    bool *only_v6);
+
+/** Reads and clears SO_ERROR, as mio_tcp_listener_take_error(). */
+MIO_EXTERN int mio_udp_socket_take_error(mio_udp_socket *sock);
+
+/**
+ * Stores the local or the connected peer's address, *addrlen in/out.
+ * \return 0, -ENOTCONN (peer: not connected), -EINVAL, or another -errno.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN int mio_udp_socket_local_addr(const mio_udp_socket *sock,
+    struct sockaddr *addr, socklen_t *addrlen);
+MIO_EXTERN int mio_udp_socket_peer_addr(const mio_udp_socket *sock,
+    struct sockaddr *addr, socklen_t *addrlen);
+
+/** The source to register, as mio_tcp_listener_source(). */
+MIO_EXTERN mio_source *mio_udp_socket_source(mio_udp_socket *sock);
+/** The descriptor, still owned by the socket, or -EINVAL for NULL. */
+MIO_EXTERN int mio_udp_socket_fd(const mio_udp_socket *sock);
+/** Adopts a UDP socket, as mio_tcp_listener_from_fd(). */
+MIO_EXTERN int mio_udp_socket_from_fd(int fd, mio_udp_socket **out);
+/** Releases the descriptor, as mio_tcp_listener_into_fd(). */
+MIO_EXTERN int mio_udp_socket_into_fd(mio_udp_socket *sock);
+/** Closes and frees, as mio_tcp_listener_free(); accepts NULL. */
+MIO_EXTERN void mio_udp_socket_free(mio_udp_socket *sock);
+
+/* Unix-domain sockets */
+
+/**
+ * Fills a struct sockaddr_un from the pathlen bytes at path and stores the
+ * length to pass with it. A path whose first byte is '\0' is a Linux
+ * abstract name: the name is exactly those pathlen bytes (the leading '\0'
+ * included, no terminator) and never touches the file system. Any other
+ * path is a file-system path, terminated here, and must not contain '\0'.
+ * The functions taking a const char *path use strlen(path) and so only
+ * name files; pass an abstract name through their _addr variants.
+ * \return 0, -EINVAL (NULL, pathlen 0, '\0' inside a path), or
+ *         -ENAMETOOLONG (longer than sun_path allows).
+ * Thread-safety: safe.
+ */
+MIO_EXTERN int mio_unix_addr(const char *path, size_t pathlen,
+    struct sockaddr_un *addr, socklen_t *addrlen);
+
+/**
+ * Creates a Unix stream socket bound to path (a file; bind_addr also takes
+ * an abstract address made by mio_unix_addr()) and listens with the
+ * largest backlog the kernel allows (listen(fd, -1), as mio on Linux and
+ * the BSDs). An existing file at path gives -EADDRINUSE: remove stale
+ * socket files first.
+ * \return 0 and *out set, -EINVAL, -ENAMETOOLONG, -EAFNOSUPPORT (bind_addr:
+ *         not AF_UNIX), or the error of socket(2), bind(2) or listen(2).
+ * Thread-safety: safe.
+ */
+MIO_EXTERN int mio_unix_listener_bind(const char *path,
+    mio_unix_listener **out);
+MIO_EXTERN int mio_unix_listener_bind_addr(const struct sockaddr *addr,
+    socklen_t addrlen, mio_unix_listener **out);
+
+/**
+ * Accepts one pending connection, as mio_tcp_listener_accept(). The peer
+ * of a Unix stream is usually unnamed: *addrlen then covers the family
+ * only (or sun_path starts with '\0').
+ * \return as mio_tcp_listener_accept(). Thread-safety: safe.
+ */
+MIO_EXTERN int mio_unix_listener_accept(mio_unix_listener *listener,
+    mio_unix_stream **out, struct sockaddr *addr, socklen_t *addrlen);
+
+/** Stores the bound address, as mio_tcp_listener_local_addr(). */
+MIO_EXTERN int mio_unix_listener_local_addr(
+    const mio_unix_listener *listener, struct sockaddr *addr,
+    socklen_t *addrlen);
+/** Reads and clears SO_ERROR, as mio_tcp_listener_take_error(). */
+MIO_EXTERN int mio_unix_listener_take_error(mio_unix_listener *listener);
+/** The source to register, as mio_tcp_listener_source(). */
+MIO_EXTERN mio_source *mio_unix_listener_source(mio_unix_listener *listener);
+/** The descriptor, still owned by the listener, or -EINVAL for NULL. */
+MIO_EXTERN int mio_unix_listener_fd(const mio_unix_listener *listener);
+/** Adopts a listening Unix socket, as mio_tcp_listener_from_fd(). */
+MIO_EXTERN int mio_unix_listener_from_fd(int fd, mio_unix_listener **out);
+/** Releases the descriptor, as mio_tcp_listener_into_fd(). */
+MIO_EXTERN int mio_unix_listener_into_fd(mio_unix_listener *listener);
+/**
+ * Closes and frees, as mio_tcp_listener_free(); accepts NULL. The socket
+ * file stays in the file system: unlink(2) it when done.
+ */
+MIO_EXTERN void mio_unix_listener_free(mio_unix_listener *listener);
+
+/**
+ * Creates a Unix stream socket and connects it to path (connect_addr: to
+ * any AF_UNIX address, abstract ones included). Completion is learnt as
+ * for mio_tcp_stream_connect(), although local connects usually complete
+ * at once.
+ * \return 0 and *out set, -EINVAL, -ENAMETOOLONG, -EAFNOSUPPORT,
+ *         -ENOENT or -ECONNREFUSED (nobody listens), -EAGAIN (the
+ *         listener's backlog is full), or another -errno.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN int mio_unix_stream_connect(const char *path,
+    mio_unix_stream **out);
+MIO_EXTERN int mio_unix_stream_connect_addr(const struct sockaddr *addr,
+    socklen_t addrlen, mio_unix_stream **out);
+
+/**
+ * Creates a connected pair of unnamed Unix stream sockets (socketpair(2)).
+ * \return 0 and both set, -EINVAL, -EMFILE, -ENFILE. Thread-safety: safe.
+ */
+MIO_EXTERN int mio_unix_stream_pair(mio_unix_stream **a,
+    mio_unix_stream **b);
+
+/**
+ * Reads, writes (MSG_NOSIGNAL) and their vectored forms, with the results
+ * of mio_tcp_stream_read() and mio_tcp_stream_write(). Thread-safety: safe.
+ */
+MIO_EXTERN ssize_t mio_unix_stream_read(mio_unix_stream *stream, void *buf,
+    size_t len);
+MIO_EXTERN ssize_t mio_unix_stream_write(mio_unix_stream *stream,
+    const void *buf, size_t len);
+MIO_EXTERN ssize_t mio_unix_stream_readv(mio_unix_stream *stream,
+    const struct iovec *iov, int iovcnt);
+MIO_EXTERN ssize_t mio_unix_stream_writev(mio_unix_stream *stream,
+    const struct iovec *iov, int iovcnt);
+
+/** Shuts down a direction, as mio_tcp_stream_shutdown(). */
+MIO_EXTERN int mio_unix_stream_shutdown(mio_unix_stream *stream, int how);
+/** Stores the local or the peer's address, as for TCP streams. */
+MIO_EXTERN int mio_unix_stream_local_addr(const mio_unix_stream *stream,
+    struct sockaddr *addr, socklen_t *addrlen);
+MIO_EXTERN int mio_unix_stream_peer_addr(const mio_unix_stream *stream,
+    struct sockaddr *addr, socklen_t *addrlen);
+/** Reads and clears SO_ERROR, as mio_tcp_listener_take_error(). */
+MIO_EXTERN int mio_unix_stream_take_error(mio_unix_stream *stream);
+/** The source to register, as mio_tcp_listener_source(). */
+MIO_EXTERN mio_source *mio_unix_stream_source(mio_unix_stream *stream);
+/** The descriptor, still owned by the stream, or -EINVAL for NULL. */
+MIO_EXTERN int mio_unix_stream_fd(const mio_unix_stream *stream);
+/** Adopts a connected Unix stream socket, as mio_tcp_listener_from_fd(). */
+MIO_EXTERN int mio_unix_stream_from_fd(int fd, mio_unix_stream **out);
+/** Releases the descriptor, as mio_tcp_listener_into_fd(). */
+MIO_EXTERN int mio_unix_stream_into_fd(mio_unix_stream *stream);
+/** Closes and frees, as mio_tcp_listener_free(); accepts NULL. */
+MIO_EXTERN void mio_unix_stream_free(mio_unix_stream *stream);
+
+/**
+ * Creates a Unix datagram socket bound to path (bind_addr: to any AF_UNIX
+ * address), one that is not bound (unbound; its datagrams carry no sender
+ * address), or a connected pair of unnamed ones (pair).
+ * \return 0 and *out (or *a and *b) set, -EINVAL, -ENAMETOOLONG,
+ *         -EAFNOSUPPORT, -EADDRINUSE, or another -errno.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN int mio_unix_datagram_bind(const char *path,
+    mio_unix_datagram **out);
+MIO_EXTERN int mio_unix_datagram_bind_addr(const struct sockaddr *addr,
+    socklen_t addrlen, mio_unix_datagram **out);
+MIO_EXTERN int mio_unix_datagram_unbound(mio_unix_datagram **out);
+MIO_EXTERN int mio_unix_datagram_pair(mio_unix_datagram **a,
+    mio_unix_datagram **b);
+
+/**
+ * Connects the socket to the datagram socket at path (connect_addr: any
+ * AF_UNIX address), its default destination and only accepted sender.
+ * \return 0, -EINVAL, -ENAMETOOLONG, -ENOENT, -ECONNREFUSED, or another
+ *         -errno. Thread-safety: safe.
+ */
+MIO_EXTERN int mio_unix_datagram_connect(mio_unix_datagram *dgram,
+    const char *path);
+MIO_EXTERN int mio_unix_datagram_connect_addr(mio_unix_datagram *dgram,
+    const struct sockaddr *addr, socklen_t addrlen);
+
+/**
+ * Sends one datagram to path (send_to_addr: to any AF_UNIX address), or
+ * to the connected peer (send), with MSG_NOSIGNAL.
+ * \return len, -EAGAIN (the receiver's queue is full), -ENOTCONN or
+ *         -EDESTADDRREQ (send: not connected), -ECONNREFUSED or -ENOENT
+ *         (nobody there), -EPIPE (after shutdown), -EINVAL, or another
+ *         -errno.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN ssize_t mio_unix_datagram_send_to(mio_unix_datagram *dgram,
+    const void *buf, size_t len, const char *path);
+MIO_EXTERN ssize_t mio_unix_datagram_send_to_addr(mio_unix_datagram *dgram,
+    const void *buf, size_t len, const struct sockaddr *addr,
+    socklen_t addrlen);
+MIO_EXTERN ssize_t mio_unix_datagram_send(mio_unix_datagram *dgram,
+    const void *buf, size_t len);
+
+/**
+ * Receives one datagram, storing the sender's address when addr is not
+ * NULL (an unbound sender's address covers the family only), or from the
+ * connected peer (recv).
+ * \return the length, -EAGAIN, -EINVAL, or another -errno.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN ssize_t mio_unix_datagram_recv_from(mio_unix_datagram *dgram,
+    void *buf, size_t len, struct sockaddr *addr, socklen_t *addrlen);
+MIO_EXTERN ssize_t mio_unix_datagram_recv(mio_unix_datagram *dgram,
+    void *buf, size_t len);
+
+/** Shuts down a direction, as mio_tcp_stream_shutdown(). */
+MIO_EXTERN int mio_unix_datagram_shutdown(mio_unix_datagram *dgram, int how);
+/** Stores the local or the connected peer's address, as for UDP. */
+MIO_EXTERN int mio_unix_datagram_local_addr(const mio_unix_datagram *dgram,
+    struct sockaddr *addr, socklen_t *addrlen);
+MIO_EXTERN int mio_unix_datagram_peer_addr(const mio_unix_datagram *dgram,
+    struct sockaddr *addr, socklen_t *addrlen);
+/** Reads and clears SO_ERROR, as mio_tcp_listener_take_error(). */
+MIO_EXTERN int mio_unix_datagram_take_error(mio_unix_datagram *dgram);
+/** The source to register, as mio_tcp_listener_source(). */
+MIO_EXTERN mio_source *mio_unix_datagram_source(mio_unix_datagram *dgram);
+/** The descriptor, still owned by the socket, or -EINVAL for NULL. */
+MIO_EXTERN int mio_unix_datagram_fd(const mio_unix_datagram *dgram);
+/** Adopts a Unix datagram socket, as mio_tcp_listener_from_fd(). */
+MIO_EXTERN int mio_unix_datagram_from_fd(int fd, mio_unix_datagram **out);
+/** Releases the descriptor, as mio_tcp_listener_into_fd(). */
+MIO_EXTERN int mio_unix_datagram_into_fd(mio_unix_datagram *dgram);
+/** Closes and frees, as mio_tcp_listener_free(); accepts NULL. */
+MIO_EXTERN void mio_unix_datagram_free(mio_unix_datagram *dgram);
+
+/* Pipes */
+
+/**
+ * Creates a pipe whose ends are non-blocking and close-on-exec (pipe2(2)
+ * where it exists). The receiver gets a readable event when data arrives
+ * and a read-closed one when the last sender is gone; the sender gets a
+ * writable event when there is room and a write-closed one when the last
+ * receiver is gone.
+ * \return 0 and both set, -EINVAL, -EMFILE, -ENFILE, -ENOMEM.
+ * Thread-safety: safe.
+ */
+MIO_EXTERN int mio_pipe_new(mio_pipe_sender **sender,
+    mio_pipe_receiver **receiver);
+
+/**
+ * Writes up to len bytes, or the iovec array (writev(2)). Writes of at most
+ * PIPE_BUF bytes are atomic. SIGPIPE is blocked in the calling thread for
+ * the duration of the write and a SIGPIPE the write raised is consumed, so
+ * a vanished reader gives -EPIPE and never a signal, whatever the caller's
+ * signal disposition.
+ * \return the count, -EAGAIN when the pipe is full, -EPIPE, -EINVAL, or
+ *         another -errno. Thread-safety: safe.
+ */
+MIO_EXTERN ssize_t mio_pipe_sender_write(mio_pipe_sender *sender,
+    const void *buf, size_t len);
+MIO_EXTERN ssize_t mio_pipe_sender_writev(mio_pipe_sender *sender,
+    const struct iovec *iov, int iovcnt);
+
+/**
+ * Reads up to len bytes, or into the iovec array (readv(2)).
+ * \return the count, 0 when every sender is gone and the pipe is empty,
+ *         -EAGAIN, -EINVAL, or another -errno. Thread-safety: safe.
+ */
+MIO_EXTERN ssize_t mio_pipe_receiver_read(mio_pipe_receiver *receiver,
+    void *buf, size_t len);
+MIO_EXTERN ssize_t mio_pipe_receiver_readv(mio_pipe_receiver *receiver,
+    const struct iovec *iov, int iovcnt);
+
+/**
+ * Sets or clears O_NONBLOCK, for ends adopted with _from_fd() (a child's
+ * stdio pipe, say), which keep the flags they had.
+ * \return 0, -EINVAL, or -errno from fcntl(2). Thread-safety: safe, but
+ *         the flag belongs to the open file, shared with its duplicates.
+ */
+MIO_EXTERN int mio_pipe_sender_set_nonblocking(mio_pipe_sender *sender,
+    bool nonblocking);
+MIO_EXTERN int mio_pipe_receiver_set_nonblocking(mio_pipe_receiver *receiver,
+    bool nonblocking);
+
+/** The source to register, as mio_tcp_listener_source(). */
+MIO_EXTERN mio_source *mio_pipe_sender_source(mio_pipe_sender *sender);
+MIO_EXTERN mio_source *mio_pipe_receiver_source(mio_pipe_receiver *receiver);
+/** The descriptor, still owned by the handle, or -EINVAL for NULL. */
+MIO_EXTERN int mio_pipe_sender_fd(const mio_pipe_sender *sender);
+MIO_EXTERN int mio_pipe_receiver_fd(const mio_pipe_receiver *receiver);
+/**
+ * Adopts a pipe end (or a FIFO, or a child's stdin/stdout) without
+ * changing its flags, as mio_tcp_listener_from_fd().
+ */
+MIO_EXTERN int mio_pipe_sender_from_fd(int fd, mio_pipe_sender **out);
+MIO_EXTERN int mio_pipe_receiver_from_fd(int fd, mio_pipe_receiver **out);
+/** Releases the descriptor, as mio_tcp_listener_into_fd(). */
+MIO_EXTERN int mio_pipe_sender_into_fd(mio_pipe_sender *sender);
+MIO_EXTERN int mio_pipe_receiver_into_fd(mio_pipe_receiver *receiver);
+/** Closes and frees, as mio_tcp_listener_free(); accepts NULL. */
+MIO_EXTERN void mio_pipe_sender_free(mio_pipe_sender *sender);
+MIO_EXTERN void mio_pipe_receiver_free(mio_pipe_receiver *receiver);
 
 /* ---- Miscellany ----------------------------------------------------------- */
 
