@@ -95,7 +95,7 @@ unix_datagram_fd(const mio_unix_datagram *dgram)
 int
 mio_unix_listener_bind(const char *path, mio_unix_listener **out)
 {
-	struct sockaddr_un sun;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	socklen_t len;
 
 	int rc = unix_path_addr(path, &sun, &len);
@@ -203,7 +203,7 @@ mio_unix_listener_free(mio_unix_listener *listener)
 int
 mio_unix_stream_connect(const char *path, mio_unix_stream **out)
 {
-	struct sockaddr_un sun;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	socklen_t len;
 
 	int rc = unix_path_addr(path, &sun, &len);
@@ -374,7 +374,7 @@ unix_datagram_wrap(int fd, mio_unix_datagram **out)
 int
 mio_unix_datagram_bind(const char *path, mio_unix_datagram **out)
 {
-	struct sockaddr_un sun;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	socklen_t len;
 
 	int rc = unix_path_addr(path, &sun, &len);
@@ -432,7 +432,7 @@ mio_unix_datagram_pair(mio_unix_datagram **a, mio_unix_datagram **b)
 int
 mio_unix_datagram_connect(mio_unix_datagram *dgram, const char *path)
 {
-	struct sockaddr_un sun;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	socklen_t len;
 
 	int rc = unix_path_addr(path, &sun, &len);
@@ -457,7 +457,7 @@ ssize_t
 mio_unix_datagram_send_to(mio_unix_datagram *dgram, const void *buf,
     size_t len, const char *path)
 {
-	struct sockaddr_un sun;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	socklen_t sunlen;
 
 	int rc = unix_path_addr(path, &sun, &sunlen);
