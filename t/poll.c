@@ -12,9 +12,71 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
+
+/*
+ * libkqueue implements kqueue over epoll on Linux. Where it departs from
+ * native kqueue the tests say so rather than bend libmio toward it (see
+ * docs/backends.md, "libkqueue").
+ */
+static bool
+is_libkqueue(void)
+{
+	return MIO_BACKEND_LIBKQUEUE != 0;
+}
+
+/*
+ * libkqueue releases a closed kqueue's own descriptors (its epoll and the
+ * read end of its pipe) later, in its monitoring thread, not in close()
+ * (src/linux/platform.c, monitoring_thread_kqueue_cleanup). Counts of open
+ * descriptors are only meaningful once it has caught up, and with v2.7.0 a
+ * loop that closes kqueues faster than it cleans up races with the reuse
+ * of their numbers: now and then a new kqueue() descriptor is closed under
+ * its caller (EBADF) or a closed kqueue is never released. Native kernels
+ * release everything in close(); there these return at once.
+ */
+static int
+settled_fd_count(int want)
+{
+	int now = count_open_fds();
+
+	for (int i = 0; i < 10000 && is_libkqueue() && now > want; i++) {
+		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
+		now = count_open_fds();
+	}
+	return now;
+}
+
+/* The descriptor count once libkqueue has stopped releasing descriptors. */
+static int
+quiet_fd_count(void)
+{
+	int now = count_open_fds();
+
+	for (int i = 0; i < 40 && is_libkqueue(); i++) {
+		sleep_ms(50);
+		int later = count_open_fds();
+		if (later == now)
+			break;
+		now = later;
+	}
+	return now;
+}
+
+static void
+is_fd_count(int before, const char *what)
+{
+	int now = settled_fd_count(before);
+
+	if (is_libkqueue())
+		ok(now <= before, "%s (libkqueue frees kqueues "
+		    "asynchronously: %d open, %d before)", what, now, before);
+	else
+		is_int(now, before, "%s", what);
+}
 
 static void
 run_once_with_nothing(void)
@@ -36,7 +98,7 @@ run_once_with_nothing(void)
 static void
 poll_closes_fd(void)
 {
-	int before = count_open_fds();
+	int before = quiet_fd_count();
 	struct timespec zero = { 0, 0 };
 	bool all_ok = true;
 
@@ -47,9 +109,11 @@ poll_closes_fd(void)
 		all_ok &= mio_poll_poll(poll, events, &zero) == 0;
 		mio_events_free(events);
 		mio_poll_free(poll);
+		/* libkqueue: pace the loop on its cleanup (see above). */
+		settled_fd_count(before);
 	}
 	ok(all_ok, "2000 polls created, polled and freed");
-	is_int(count_open_fds(), before, "no descriptor leaked by poll");
+	is_fd_count(before, "no descriptor leaked by poll");
 }
 
 static void
@@ -213,7 +277,15 @@ registry_operations_are_thread_safe(void)
 			sysbail("write");
 		w[i] = (struct registry_worker){ NULL, pairs[i][0],
 			(mio_token)(i + 1), final[i], 0 };
-		if (mio_registry_try_clone(mio_poll_registry(poll),
+		/*
+		 * libkqueue cannot register through a clone (kevent() on a
+		 * duplicated kqueue is ENOENT there; see t/registering.c),
+		 * so there the threads share the poll's own registry, which
+		 * mio allows too (Registry is Sync). Freeing it is a no-op.
+		 */
+		if (is_libkqueue())
+			w[i].registry = (mio_registry *)mio_poll_registry(poll);
+		else if (mio_registry_try_clone(mio_poll_registry(poll),
 		    &w[i].registry) != 0)
 			bail("try_clone");
 		pthread_create(&thr[i], NULL, registry_ops_thread, &w[i]);
@@ -224,7 +296,8 @@ registry_operations_are_thread_safe(void)
 		failures += w[i].failures;
 		mio_registry_free(w[i].registry);
 	}
-	is_int(failures, 0, "3 threads register/deregister/reregister on clones");
+	is_int(failures, 0, "3 threads register/deregister/reregister on %s",
+	    is_libkqueue() ? "one registry (libkqueue: no clones)" : "clones");
 	expect_events(poll, events, { 1, R_READABLE }, { 2, R_WRITABLE },
 	    { 3, R_WRITABLE });
 	for (int i = 0; i < 3; i++) {
@@ -369,6 +442,20 @@ poll_fd_nests(void)
 	init_with_poll(&mp, &events);
 	int pfd = mio_poll_fd(mp);
 	ok(pfd > 2 && fd_is_cloexec(pfd), "the selector fd is close-on-exec");
+	/*
+	 * libkqueue hands out the write end of a pipe as the kqueue
+	 * descriptor, to notice its close (src/linux/platform.c,
+	 * linux_kqueue_init); poll() never finds it readable, so a poll
+	 * cannot be nested in another loop there. Native kqueue and epoll
+	 * descriptors are pollable.
+	 */
+	if (is_libkqueue()) {
+		skip(2, "libkqueue's kqueue descriptor is a pipe's write end, "
+		    "never readable");
+		mio_events_free(events);
+		mio_poll_free(mp);
+		return;
+	}
 	struct pollfd p = { .fd = pfd, .events = POLLIN };
 	is_int(poll(&p, 1, 0), 0, "an idle selector fd is not readable");
 	nb_socketpair(SOCK_STREAM, fds);

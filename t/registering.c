@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -17,6 +18,17 @@ static bool
 is_kqueue(void)
 {
 	return strcmp(mio_backend(), "kqueue") == 0;
+}
+
+/*
+ * libkqueue implements kqueue over epoll on Linux. Where it departs from
+ * native kqueue the tests say so rather than bend libmio toward it (see
+ * docs/backends.md, "libkqueue").
+ */
+static bool
+is_libkqueue(void)
+{
+	return MIO_BACKEND_LIBKQUEUE != 0;
 }
 
 static void
@@ -61,16 +73,31 @@ raw_fd_errors(void)
 	    "(kqueue adds it; reregister uses EV_ADD)");
 	if (is_kqueue())
 		mio_registry_deregister_fd(reg, fds[0]);
-	is_errno(mio_registry_deregister_fd(reg, fds[0]), -ENOENT,
-	    "deregister_fd of an unregistered fd is -ENOENT");
+	/*
+	 * mio's kqueue deregister ignores ENOENT (kqueue.rs, deregister), so
+	 * a descriptor that was never registered deregisters fine there.
+	 */
+	is_errno(mio_registry_deregister_fd(reg, fds[0]),
+	    is_kqueue() ? 0 : -ENOENT,
+	    "deregister_fd of an unregistered fd: -ENOENT on epoll, 0 on "
+	    "kqueue (mio ignores ENOENT there)");
 	mio_registry_register_fd(reg, fds[0], 1, MIO_READABLE);
 	/* mio documents this as unspecified; raw descriptors get the
 	 * kernel's answer, owned handles get -EEXIST on every backend. */
 	is_errno(mio_registry_register_fd(reg, fds[0], 2, MIO_READABLE),
 	    is_kqueue() ? 0 : -EEXIST,
 	    "a second register_fd: -EEXIST on epoll, a modify on kqueue");
-	is_errno(mio_registry_register_fd(reg, -1, 1, MIO_READABLE), -EBADF,
-	    "register_fd(-1) is -EBADF");
+	/*
+	 * libkqueue turns every failure to create a knote into EFAULT
+	 * (src/common/kevent.c, kevent_copyin_one, v2.7.0); native kqueue
+	 * answers EBADF in the receipt.
+	 */
+	int rc = mio_registry_register_fd(reg, -1, 1, MIO_READABLE);
+	if (is_libkqueue() && rc == -EFAULT)
+		ok(true, "register_fd(-1) fails: -EFAULT from libkqueue "
+		    "(native kqueue and epoll: -EBADF)");
+	else
+		is_errno(rc, -EBADF, "register_fd(-1) is -EBADF");
 	is_errno(mio_registry_register_fd(reg, fds[1], 1, 0), -EINVAL,
 	    "an empty interest is -EINVAL");
 	is_errno(mio_registry_register_fd(reg, fds[1], 1, 0x20), -EINVAL,
@@ -121,6 +148,42 @@ reregister_different_interest_without_poll(void)
 	mio_poll_free(poll);
 }
 
+/*
+ * A reregister re-evaluates readiness: epoll's EPOLL_CTL_MOD and native
+ * kqueue's EV_ADD on an existing filter (FreeBSD's kqueue_register() runs
+ * the filter's f_event after the change) report a source that is still
+ * ready, with the new token, although its edge was already consumed.
+ * libkqueue only updates the knote, so nothing comes until the next edge.
+ */
+static void
+reregister_reports_current_readiness(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	int fds[2];
+
+	init_with_poll(&poll, &events);
+	const mio_registry *reg = mio_poll_registry(poll);
+	nb_socketpair(SOCK_STREAM, fds);
+	mio_registry_register_fd(reg, fds[0], 1, MIO_WRITABLE);
+	expect_events(poll, events, { 1, R_WRITABLE });
+	is_errno(mio_registry_reregister_fd(reg, fds[0], 2, MIO_WRITABLE), 0,
+	    "reregister a ready source with a new token");
+	if (is_libkqueue()) {
+		struct timespec t = ms_timeout(100);
+		mio_poll_poll(poll, events, &t);
+		skip(1, "libkqueue does not re-evaluate a modified knote, so "
+		    "no event comes until the next edge");
+	} else {
+		expect_events(poll, events, { 2, R_WRITABLE });
+	}
+	ok(no_event_with_token(events, 1), "nothing with the old token");
+	close(fds[0]);
+	close(fds[1]);
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
 static void
 registering_after_deregistering(void)
 {
@@ -145,6 +208,21 @@ registering_after_deregistering(void)
 	mio_poll_free(poll);
 }
 
+/*
+ * libkqueue finds a kqueue by the descriptor number kqueue() returned
+ * (src/common/kqueue.c, kqueue_lookup) and answers ENOENT for any other
+ * number, so a clone, which holds a dup() of the kqueue as in mio, cannot
+ * register anything there. Native kqueue and epoll accept the duplicate.
+ */
+static bool
+clone_is_refused(int rc)
+{
+	if (!is_libkqueue() || rc != -ENOENT)
+		return false;
+	diag("libkqueue: kevent() on a duplicated kqueue fails with ENOENT");
+	return true;
+}
+
 static void
 clones(void)
 {
@@ -157,8 +235,17 @@ clones(void)
 	is_errno(mio_registry_try_clone(mio_poll_registry(poll), &clone), 0,
 	    "try_clone");
 	nb_socketpair(SOCK_STREAM, fds);
-	is_errno(mio_registry_register_fd(clone, fds[0], 4, MIO_WRITABLE), 0,
-	    "register through the clone");
+	int rc = mio_registry_register_fd(clone, fds[0], 4, MIO_WRITABLE);
+	if (clone_is_refused(rc)) {
+		skip(4, "libkqueue cannot use a cloned registry");
+		mio_registry_free(clone);
+		mio_events_free(events);
+		mio_poll_free(poll);
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	is_errno(rc, 0, "register through the clone");
 	expect_events(poll, events, { 4, R_WRITABLE });
 	/* The poll's own registry is not the caller's to free. */
 	mio_registry_free((mio_registry *)mio_poll_registry(poll));
@@ -170,6 +257,49 @@ clones(void)
 	    "a clone outlives its poll");
 	mio_registry_free(clone);
 	mio_registry_free(NULL);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/*
+ * libkqueue releases a closed kqueue's own descriptors (its epoll and the
+ * read end of its pipe) later, in its monitoring thread, not in close()
+ * (src/linux/platform.c, monitoring_thread_kqueue_cleanup). Counts of open
+ * descriptors are only meaningful once it has caught up, and with v2.7.0 a
+ * loop that closes kqueues faster than it cleans up races with the reuse
+ * of their numbers (see t/poll.c). Native kernels release everything in
+ * close(); there this returns at once and the count must match exactly.
+ */
+static int
+settled_fd_count(int want)
+{
+	int now = count_open_fds();
+
+	for (int i = 0; i < 10000 && is_libkqueue() && now > want; i++) {
+		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
+		now = count_open_fds();
+	}
+	return now;
+}
+
+static void
+is_fd_count(int before, const char *what)
+{
+	int now = settled_fd_count(before);
+
+	if (is_libkqueue())
+		ok(now <= before, "%s (libkqueue frees kqueues "
+		    "asynchronously: %d open, %d before)", what, now, before);
+	else
+		is_int(now, before, "%s", what);
+}
+
+static void
+clone_descriptors(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	mio_registry *clone;
 
 	int before = count_open_fds();
 	init_with_poll(&poll, &events);
@@ -180,9 +310,7 @@ clones(void)
 		mio_registry_free(clone);
 	}
 	mio_poll_free(poll);
-	is_int(count_open_fds(), before, "1000 clones leak no descriptor");
-	close(fds[0]);
-	close(fds[1]);
+	is_fd_count(before, "1000 clones leak no descriptor");
 }
 
 static void
@@ -218,8 +346,10 @@ main(void)
 	state_machine();
 	raw_fd_errors();
 	reregister_different_interest_without_poll();
+	reregister_reports_current_readiness();
 	registering_after_deregistering();
 	clones();
+	clone_descriptors();
 	raw_fd_in_two_polls();
 	return 0;
 }

@@ -10,6 +10,17 @@
 
 #include "util.h"
 
+/*
+ * libkqueue implements kqueue over epoll on Linux. Where it departs from
+ * native kqueue the tests say so rather than bend libmio toward it (see
+ * docs/backends.md, "libkqueue").
+ */
+static bool
+is_libkqueue(void)
+{
+	return MIO_BACKEND_LIBKQUEUE != 0;
+}
+
 struct wake_later {
 	mio_waker *waker;
 	long delay_ms;
@@ -98,6 +109,13 @@ issue_776(void)
 /*
  * A descriptor number reused after close must not inherit the closed
  * descriptor's registration: the kernel forgot it with the close.
+ *
+ * libkqueue does not: it keeps the knotes of a descriptor closed while
+ * registered ("the internal kqueue state is not cleaned up", its BUGS.md,
+ * Linux), and a new EV_ADD on the reused number modifies that stale knote,
+ * whose epoll registration went away with the close, so the new
+ * descriptor never reports. Deregistering before closing, as mio.h asks,
+ * avoids it.
  */
 static void
 reused_fd_number_is_unregistered(void)
@@ -123,7 +141,11 @@ reused_fd_number_is_unregistered(void)
 	is_errno(mio_registry_register_fd(mio_poll_registry(poll), fresh, 2,
 		     MIO_READABLE),
 	    0, "the reused number registers afresh");
-	expect_events(poll, events, { 2, R_READABLE });
+	if (is_libkqueue())
+		skip(1, "libkqueue keeps the closed descriptor's knote, so the "
+		    "reused number reports nothing");
+	else
+		expect_events(poll, events, { 2, R_READABLE });
 	close(a[1]);
 	close(b[0]);
 	close(b[1]);

@@ -7,9 +7,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "util.h"
+
+static bool
+is_kqueue(void)
+{
+	return strcmp(mio_backend(), "kqueue") == 0;
+}
 
 struct recording_source {
 	mio_source base;
@@ -203,8 +210,14 @@ composite_source(void)
 	expect_no_events(poll, events);
 	is_errno(mio_registry_register(reg, &p.base, 7, MIO_READABLE), 0,
 	    "register it again");
+	/*
+	 * The hook registers raw descriptors, which get the kernel's answer:
+	 * EEXIST from epoll, while kqueue's EV_ADD modifies the filters.
+	 */
 	is_errno(mio_registry_register(reg, &p.base, 7, MIO_READABLE),
-	    -EEXIST, "a second register surfaces the hook's -EEXIST");
+	    is_kqueue() ? 0 : -EEXIST,
+	    "a second register surfaces the hook's result: -EEXIST on "
+	    "epoll, 0 on kqueue (EV_ADD modifies)");
 	close(a[0]);
 	close(a[1]);
 	close(b[0]);

@@ -7,11 +7,56 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
 
 #define WAKE_TOKEN 10
+
+/*
+ * libkqueue implements kqueue over epoll on Linux. Where it departs from
+ * native kqueue the tests say so rather than bend libmio toward it (see
+ * docs/backends.md, "libkqueue").
+ */
+static bool
+is_libkqueue(void)
+{
+	return MIO_BACKEND_LIBKQUEUE != 0;
+}
+
+/*
+ * libkqueue releases a closed kqueue's own descriptors (its epoll and the
+ * read end of its pipe) later, in its monitoring thread, not in close()
+ * (src/linux/platform.c, monitoring_thread_kqueue_cleanup). Counts of open
+ * descriptors are only meaningful once it has caught up, and with v2.7.0 a
+ * loop that closes kqueues faster than it cleans up races with the reuse
+ * of their numbers (see t/poll.c). Native kernels release everything in
+ * close(); there this returns at once and the count must match exactly.
+ */
+static int
+settled_fd_count(int want)
+{
+	int now = count_open_fds();
+
+	for (int i = 0; i < 10000 && is_libkqueue() && now > want; i++) {
+		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
+		now = count_open_fds();
+	}
+	return now;
+}
+
+static void
+is_fd_count(int before, const char *what)
+{
+	int now = settled_fd_count(before);
+
+	if (is_libkqueue())
+		ok(now <= before, "%s (libkqueue frees kqueues "
+		    "asynchronously: %d open, %d before)", what, now, before);
+	else
+		is_int(now, before, "%s", what);
+}
 
 static void
 waker_same_thread(void)
@@ -114,16 +159,61 @@ one_waker_per_poll(void)
 	mio_registry_try_clone(mio_poll_registry(poll), &clone);
 	is_errno(mio_waker_new(clone, 2, &second), -EEXIST,
 	    "also through a cloned registry");
-	mio_waker_free(first);
-	is_errno(mio_waker_new(clone, 3, &second), 0,
-	    "after freeing the first, a new waker may be made");
-	mio_waker_wake(second);
-	expect_events(poll, events, { 3, R_READABLE });
-	ok(no_event_with_token(events, 1), "the freed waker's token is gone");
-	is_errno(mio_waker_new(NULL, 1, &first), -EINVAL,
+	is_errno(mio_waker_new(NULL, 1, &second), -EINVAL,
 	    "a NULL registry is -EINVAL");
-	mio_waker_free(second);
+	mio_waker_free(first);
 	mio_waker_free(NULL);
+	mio_registry_free(clone);
+	mio_events_free(events);
+	mio_poll_free(poll);
+}
+
+/*
+ * Freeing a waker lets the poll make a new one, through a clone too, and
+ * a wake left pending must not outlive its waker, not even with the new
+ * token (kqueue: a trigger left on the user event would be reported with
+ * the udata of the next waker, which is why freeing deletes it).
+ */
+static void
+waker_can_be_replaced(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	mio_waker *first, *second;
+	mio_registry *clone;
+
+	init_with_poll(&poll, &events);
+	mio_registry_try_clone(mio_poll_registry(poll), &clone);
+	mio_waker_new(mio_poll_registry(poll), 1, &first);
+	mio_waker_wake(first);
+	mio_waker_free(first);
+	/*
+	 * libkqueue cannot register through a clone (kevent() on a
+	 * duplicated kqueue is ENOENT there; see t/registering.c), so there
+	 * the new waker is made through the poll's own registry.
+	 */
+	const mio_registry *reg = is_libkqueue() ? mio_poll_registry(poll) :
+	    clone;
+	is_errno(mio_waker_new(reg, 3, &second), 0,
+	    "after freeing the first, a new waker may be made (through %s)",
+	    is_libkqueue() ? "the poll's registry: libkqueue" : "the clone");
+	expect_no_events(poll, events);
+	mio_waker_wake(second);
+	/*
+	 * libkqueue keeps the knote of a descriptor closed while registered
+	 * (its BUGS.md, Linux). Freeing the pipe waker closes its read end,
+	 * the new pipe gets the same descriptor numbers, and registering
+	 * them modifies the stale knote, whose epoll registration went away
+	 * with the close: the new waker never reports. Native kernels drop
+	 * a registration on close, so the new pipe registers afresh.
+	 */
+	if (is_libkqueue())
+		skip(1, "libkqueue: the new waker reuses the freed one's "
+		    "descriptor numbers, whose stale knote never reports");
+	else
+		expect_events(poll, events, { 3, R_READABLE });
+	ok(no_event_with_token(events, 1), "the freed waker's token is gone");
+	mio_waker_free(second);
 	mio_registry_free(clone);
 	mio_events_free(events);
 	mio_poll_free(poll);
@@ -167,8 +257,10 @@ waker_lifetimes(void)
 		mio_waker_free(waker);
 		mio_events_free(events);
 		mio_poll_free(poll);
+		/* libkqueue: pace the loop on its cleanup (see above). */
+		settled_fd_count(before);
 	}
-	is_int(count_open_fds(), before, "500 wakers leak no descriptor");
+	is_fd_count(before, "500 wakers leak no descriptor");
 
 	init_with_poll(&poll, &events);
 	mio_waker_new(mio_poll_registry(poll), 1, &waker);
@@ -187,6 +279,7 @@ main(void)
 	waker_multiple_wakeups_same_thread();
 	waker_different_thread();
 	one_waker_per_poll();
+	waker_can_be_replaced();
 	many_wakes_without_polling();
 	waker_lifetimes();
 	return 0;

@@ -8,6 +8,8 @@
  *   eventfd: fd[0] is the eventfd, fd[1] is unused (-1);
  *   kqueue:  fd[0] is a duplicate of the kqueue, fd[1] is unused (-1);
  *   pipe:    fd[0] is the read end (registered), fd[1] the write end.
+ * The token is kept for mechanisms that must restate it on every wake
+ * (kqueue: a kevent() that modifies a knote replaces its udata).
  */
 #ifndef MIO_SYS_WAKER_H
 #define MIO_SYS_WAKER_H
@@ -16,6 +18,7 @@
 
 struct mio__waker_sys {
 	int fd[2];
+	mio_token token;
 };
 
 /* Creates the mechanism and registers it readable with token. */
@@ -25,7 +28,13 @@ int mio__waker_sys_new(int selector_fd, mio_token token,
 /* Makes the poll report a readable event with the token; any thread. */
 int mio__waker_sys_wake(const struct mio__waker_sys *waker);
 
-/* Closes the descriptors, which also removes them from the selector. */
+/*
+ * Removes the mechanism from the selector and closes its descriptors, so
+ * that no event with its token follows and the poll may get a new waker
+ * with another token. For eventfd and pipe, closing removes the
+ * registration; kqueue's user event belongs to the kqueue rather than to
+ * a descriptor and is deleted explicitly.
+ */
 void mio__waker_sys_close(struct mio__waker_sys *waker);
 
 #endif /* MIO_SYS_WAKER_H */
