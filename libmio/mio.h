@@ -46,9 +46,10 @@
  * in the kernel (epoll_event.data.u64, kevent.udata); libmio keeps no table
  * of its own. Mapping a token back to the caller's object is the caller's job.
  *
- * Lifetime. Deregister a source before closing its descriptor. The kernel
- * only forgets a registration when the last descriptor referring to the open
- * file is closed, so a dup()ed descriptor keeps delivering events.
+ * Lifetime. Deregister a source before closing its descriptor. epoll only
+ * forgets a registration when the last descriptor referring to the open
+ * file is closed, so a dup()ed descriptor keeps delivering events; kqueue
+ * drops the filters when the registered number is closed.
  *
  * Threads. A mio_registry may be used from any thread, also while another
  * thread is blocked in mio_poll_poll() on the same poll. mio_poll_poll()
@@ -169,7 +170,8 @@ MIO_EXTERN const mio_registry *mio_poll_registry(mio_poll *poll);
 /**
  * The selector descriptor (epoll or kqueue), for nesting this poll inside
  * another event loop: it becomes readable when events are pending. Do not
- * close it. Thread-safety: safe.
+ * close it. (With libkqueue on Linux this descriptor cannot be polled.)
+ * Thread-safety: safe.
  */
 MIO_EXTERN int mio_poll_fd(const mio_poll *poll);
 
@@ -182,9 +184,10 @@ MIO_EXTERN int mio_poll_fd(const mio_poll *poll);
  *        the kernel). Otherwise the wait lasts at least the timeout: epoll
  *        uses epoll_pwait2() with nanosecond precision when the kernel has it
  *        and otherwise rounds up to whole milliseconds, so a sub-millisecond
- *        timeout never becomes a busy zero. Timeouts beyond about 24.8
- *        days (INT_MAX ms) are clamped to it, so such a wait may end early
- *        with 0 events.
+ *        timeout never becomes a busy zero. kqueue takes the timespec as
+ *        it is. Very long timeouts are clamped (epoll: INT_MAX ms, about
+ *        24.8 days; kqueue: 10^8 s, which macOS requires), so such a wait
+ *        may end early with 0 events.
  * \return the number of events stored (0 on timeout), or -EINTR when a
  *         signal interrupted the wait (never retried internally), -EINVAL
  *         for a negative or unnormalised timeout, or another -errno.
@@ -255,7 +258,8 @@ MIO_EXTERN int mio_registry_reregister_fd(const mio_registry *registry,
 
 /**
  * Removes a raw descriptor from the poll.
- * \return 0, -EBADF, -ENOENT (not registered).
+ * \return 0, -EBADF, -ENOENT (epoll: not registered; kqueue ignores ENOENT
+ *         here as mio does and returns 0).
  * Thread-safety: as mio_registry_register_fd().
  */
 MIO_EXTERN int mio_registry_deregister_fd(const mio_registry *registry,
@@ -264,7 +268,8 @@ MIO_EXTERN int mio_registry_deregister_fd(const mio_registry *registry,
 /**
  * Makes an independent registry handle for the same poll (it holds a
  * duplicate of the selector descriptor, close-on-exec), for handing to
- * another thread or library. Free it with mio_registry_free().
+ * another thread or library. Free it with mio_registry_free(). (libkqueue
+ * on Linux cannot use the duplicate: registrations through a clone fail.)
  * \return 0 and *out set, or -EMFILE, -ENOMEM, -EINVAL.
  * Thread-safety: safe.
  */
@@ -365,7 +370,8 @@ MIO_EXTERN bool mio_event_is_lio(const mio_event *ev);
  * Creates the poll's waker: wakes produce a readable event with token.
  * Only one waker may be alive per poll (counting every cloned registry);
  * freeing it allows a new one. The mechanism is eventfd with epoll,
- * EVFILT_USER with kqueue where available, else a non-blocking pipe.
+ * EVFILT_USER with a native kqueue that has it, else a non-blocking pipe
+ * (always with libkqueue, which cannot use a duplicated kqueue).
  * \return 0 and *out set, -EEXIST if the poll already has a live waker,
  *         -EINVAL (NULL argument), -EMFILE, -ENFILE, -ENOMEM, or the
  *         selector's registration error such as -ENOSPC.
