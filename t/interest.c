@@ -21,17 +21,6 @@ is_epoll(void)
 	return strcmp(mio_backend(), "epoll") == 0;
 }
 
-/*
- * libkqueue implements kqueue over epoll on Linux. Where it departs from
- * native kqueue the tests say so rather than bend libmio toward it (see
- * docs/backends.md, "libkqueue").
- */
-static bool
-is_libkqueue(void)
-{
-	return MIO_BACKEND_LIBKQUEUE != 0;
-}
-
 /* Whether the last poll stored an event with token that says is_error. */
 static bool
 error_event_with_token(const mio_events *events, mio_token token)

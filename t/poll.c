@@ -17,39 +17,6 @@
 
 #include "util.h"
 
-/*
- * libkqueue implements kqueue over epoll on Linux. Where it departs from
- * native kqueue the tests say so rather than bend libmio toward it (see
- * docs/backends.md, "libkqueue").
- */
-static bool
-is_libkqueue(void)
-{
-	return MIO_BACKEND_LIBKQUEUE != 0;
-}
-
-/*
- * libkqueue releases a closed kqueue's own descriptors (its epoll and the
- * read end of its pipe) later, in its monitoring thread, not in close()
- * (src/linux/platform.c, monitoring_thread_kqueue_cleanup). Counts of open
- * descriptors are only meaningful once it has caught up, and with v2.7.0 a
- * loop that closes kqueues faster than it cleans up races with the reuse
- * of their numbers: now and then a new kqueue() descriptor is closed under
- * its caller (EBADF) or a closed kqueue is never released. Native kernels
- * release everything in close(); there these return at once.
- */
-static int
-settled_fd_count(int want)
-{
-	int now = count_open_fds();
-
-	for (int i = 0; i < 10000 && is_libkqueue() && now > want; i++) {
-		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
-		now = count_open_fds();
-	}
-	return now;
-}
-
 /* The descriptor count once libkqueue has stopped releasing descriptors. */
 static int
 quiet_fd_count(void)
@@ -64,18 +31,6 @@ quiet_fd_count(void)
 		now = later;
 	}
 	return now;
-}
-
-static void
-is_fd_count(int before, const char *what)
-{
-	int now = settled_fd_count(before);
-
-	if (is_libkqueue())
-		ok(now <= before, "%s (libkqueue frees kqueues "
-		    "asynchronously: %d open, %d before)", what, now, before);
-	else
-		is_int(now, before, "%s", what);
 }
 
 static void

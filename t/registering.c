@@ -20,17 +20,6 @@ is_kqueue(void)
 	return strcmp(mio_backend(), "kqueue") == 0;
 }
 
-/*
- * libkqueue implements kqueue over epoll on Linux. Where it departs from
- * native kqueue the tests say so rather than bend libmio toward it (see
- * docs/backends.md, "libkqueue").
- */
-static bool
-is_libkqueue(void)
-{
-	return MIO_BACKEND_LIBKQUEUE != 0;
-}
-
 static void
 state_machine(void)
 {
@@ -259,39 +248,6 @@ clones(void)
 	mio_registry_free(NULL);
 	close(fds[0]);
 	close(fds[1]);
-}
-
-/*
- * libkqueue releases a closed kqueue's own descriptors (its epoll and the
- * read end of its pipe) later, in its monitoring thread, not in close()
- * (src/linux/platform.c, monitoring_thread_kqueue_cleanup). Counts of open
- * descriptors are only meaningful once it has caught up, and with v2.7.0 a
- * loop that closes kqueues faster than it cleans up races with the reuse
- * of their numbers (see t/poll.c). Native kernels release everything in
- * close(); there this returns at once and the count must match exactly.
- */
-static int
-settled_fd_count(int want)
-{
-	int now = count_open_fds();
-
-	for (int i = 0; i < 10000 && is_libkqueue() && now > want; i++) {
-		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
-		now = count_open_fds();
-	}
-	return now;
-}
-
-static void
-is_fd_count(int before, const char *what)
-{
-	int now = settled_fd_count(before);
-
-	if (is_libkqueue())
-		ok(now <= before, "%s (libkqueue frees kqueues "
-		    "asynchronously: %d open, %d before)", what, now, before);
-	else
-		is_int(now, before, "%s", what);
 }
 
 static void

@@ -10,17 +10,6 @@
 
 #include "util.h"
 
-/*
- * libkqueue implements kqueue over epoll on Linux. Where it departs from
- * native kqueue the tests say so rather than bend libmio toward it (see
- * docs/backends.md, "libkqueue").
- */
-static bool
-is_libkqueue(void)
-{
-	return MIO_BACKEND_LIBKQUEUE != 0;
-}
-
 struct wake_later {
 	mio_waker *waker;
 	long delay_ms;

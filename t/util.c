@@ -1,6 +1,8 @@
 /*
  * util.c - test helpers; see util.h.
  */
+#include "config.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -234,6 +236,36 @@ count_open_fds(void)
 		n += de->d_name[0] != '.';
 	closedir(dir);
 	return n - 1; /* The directory's own descriptor. */
+}
+
+bool
+is_libkqueue(void)
+{
+	return MIO_BACKEND_LIBKQUEUE != 0;
+}
+
+int
+settled_fd_count(int want)
+{
+	int now = count_open_fds();
+
+	for (int i = 0; i < 10000 && is_libkqueue() && now > want; i++) {
+		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
+		now = count_open_fds();
+	}
+	return now;
+}
+
+bool
+is_fd_count_at(const char *file, int line, int before, const char *what)
+{
+	int now = settled_fd_count(before);
+
+	if (is_libkqueue())
+		return tap_ok(file, line, now <= before, "%s (libkqueue frees "
+		    "kqueues asynchronously: %d open, %d before)", what, now,
+		    before);
+	return tap_is_int(file, line, now, before, "%s", what);
 }
 
 void

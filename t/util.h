@@ -73,6 +73,30 @@ void fd_set_nonblocking(int fd);
 /* Number of open descriptors of this process (from /proc or /dev/fd). */
 int count_open_fds(void);
 
+/*
+ * libkqueue implements kqueue over epoll on Linux. Where it departs from
+ * native kqueue the tests say so rather than bend libmio toward it (see
+ * docs/backends.md, "libkqueue").
+ */
+bool is_libkqueue(void);
+
+/*
+ * The number of open descriptors once it has dropped to want, or stopped
+ * dropping. libkqueue releases a closed kqueue's own descriptors (its epoll
+ * and the read end of its pipe) later, in its monitoring thread, not in
+ * close() (src/linux/platform.c, monitoring_thread_kqueue_cleanup), so
+ * counts only mean something once it has caught up; native kernels release
+ * everything in close() and this returns at once.
+ */
+int settled_fd_count(int want);
+
+/* Passes if no descriptor leaked since before was counted (on libkqueue:
+ * none beyond what its asynchronous cleanup has yet to release). */
+bool is_fd_count_at(const char *file, int line, int before,
+    const char *what);
+#define is_fd_count(before, what) \
+	is_fd_count_at(__FILE__, __LINE__, (before), (what))
+
 /* Non-blocking, close-on-exec socketpair; bails on failure. */
 void nb_socketpair(int type, int fds[2]);
 /* Non-blocking pipe (fds[0] read end); bails on failure. */
