@@ -1,0 +1,472 @@
+/*
+ * mio-ares.c - c-ares sockets registered with a libmio registry.
+ *
+ * Notes on c-ares, from its 1.18.1 and 1.34 sources (see
+ * docs/integrating-foreign-fds.md for the walk-through):
+ *
+ * a) The socket-state callback is the only news about sockets. c-ares calls
+ *    it with (fd, 1, 0) after opening a socket, (fd, 1, 1) while a TCP send
+ *    queue is not empty, and (fd, 0, 0) just *before* close(fd), so a
+ *    deregistration done in the callback still finds the descriptor open.
+ *    Sockets whose setup fails are closed without any callback, but were
+ *    never announced either. 1.34 announces TCP sockets as (fd, 1, 1) at
+ *    once and may open several UDP sockets per server, so any sequence is
+ *    accepted: anything but (0, 0) registers or modifies, (0, 0) forgets.
+ * b) c-ares 1.18 reads TCP with one recv() per ares_process_fd(): the two
+ *    length bytes in one call and the body in the next. Under edge
+ *    triggering an answer that arrived in one segment would sit unread
+ *    until the query timed out. UDP is drained in one call, but reading
+ *    stops early at a datagram from a foreign address. Hence the drain loop
+ *    in adapter_process_readable(): call again while the same registration is
+ *    alive and poll() still reports the socket readable. FIONREAD (grpc's
+ *    choice) would miss end-of-stream and zero-length datagrams.
+ * c) One ares_process_fd() can close a socket and open another that gets
+ *    the same descriptor number (a TCP error requeues its queries), so an
+ *    event collected for the old socket would be delivered to the new one.
+ *    Each slot carries a generation that is part of its token; an event
+ *    whose generation is not the slot's current one is dropped.
+ * d) ares_cancel() and ares_destroy() from inside a callback make c-ares
+ *    1.18 walk freed memory (its iterators keep pointers to queries), so
+ *    they are deferred until the outermost call into c-ares has returned.
+ * e) ares_timeout() in 1.18 truncates to whole milliseconds, so a loop that
+ *    sleeps exactly that long wakes before the deadline and spins; the
+ *    timeout is rounded up by one millisecond.
+ *
+ * Static helpers are adapter_*: ares_* is c-ares' namespace.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mio-ares.h"
+
+/* A token is token_space + (slot << GEN_BITS | generation). */
+#define GEN_BITS 6
+#define GEN_MASK ((1u << GEN_BITS) - 1)
+#define TOKEN_SPACE_SIZE ((size_t)MIO_ARES_MAX_SOCKETS << GEN_BITS)
+
+/* How many extra ares_process_fd() calls one event may cause before the
+ * socket is re-armed and left for the next poll. Each call reads at least
+ * one message part, so this only bounds a socket that never runs dry. */
+#define DRAIN_MAX 64
+
+#define NO_SLOT UINT32_MAX
+
+struct adapter_slot {
+	int fd;			/* -1 while the slot is free */
+	unsigned generation;	/* bumped whenever the slot is released */
+	mio_interest interest;
+	uint32_t next_free;
+};
+
+struct mio_ares {
+	ares_channel channel;
+	const mio_registry *registry;
+	unsigned char *token_space;
+	struct adapter_slot *slots;
+	uint32_t nslots;	/* slots ever used; free ones are listed */
+	uint32_t capacity;
+	uint32_t free_head, free_tail;
+	size_t live;
+	int depth;		/* nesting of the adapter's calls into c-ares */
+	bool free_pending;
+	bool cancel_pending;
+	int error;
+};
+
+static mio_token
+adapter_slot_token(const mio_ares *ma, uint32_t index)
+{
+	size_t offset = ((size_t)index << GEN_BITS) |
+	    (ma->slots[index].generation & GEN_MASK);
+
+	return (mio_token)(uintptr_t)(ma->token_space + offset);
+}
+
+static struct adapter_slot *
+adapter_slot_by_fd(mio_ares *ma, int fd)
+{
+	for (uint32_t i = 0; i < ma->nslots; i++) {
+		if (ma->slots[i].fd == fd)
+			return &ma->slots[i];
+	}
+	return NULL;
+}
+
+/* Takes the oldest free slot, so a released slot (and its generation) is
+ * reused as late as possible. Returns NO_SLOT when all are taken. */
+static uint32_t
+adapter_slot_take(mio_ares *ma)
+{
+	uint32_t index = ma->free_head;
+
+	if (index != NO_SLOT) {
+		ma->free_head = ma->slots[index].next_free;
+		if (ma->free_head == NO_SLOT)
+			ma->free_tail = NO_SLOT;
+		return index;
+	}
+	if (ma->nslots == MIO_ARES_MAX_SOCKETS)
+		return NO_SLOT;
+	if (ma->nslots == ma->capacity) {
+		uint32_t capacity = ma->capacity ? ma->capacity * 2 : 8;
+		struct adapter_slot *slots;
+
+		slots = realloc(ma->slots, capacity * sizeof(*slots));
+		if (slots == NULL)
+			return NO_SLOT;
+		ma->slots = slots;
+		ma->capacity = capacity;
+	}
+	ma->slots[ma->nslots].generation = 0;
+	return ma->nslots++;
+}
+
+static void
+adapter_slot_release(mio_ares *ma, struct adapter_slot *slot)
+{
+	uint32_t index = (uint32_t)(slot - ma->slots);
+
+	slot->fd = -1;
+	slot->generation++;
+	slot->next_free = NO_SLOT;
+	if (ma->free_tail == NO_SLOT)
+		ma->free_head = index;
+	else
+		ma->slots[ma->free_tail].next_free = index;
+	ma->free_tail = index;
+	ma->live--;
+}
+
+static void
+adapter_note_error(mio_ares *ma, int error)
+{
+	if (ma->error == 0)
+		ma->error = error;
+}
+
+/* A new socket: take a slot and register. -EEXIST means the kernel still
+ * knows the descriptor (closed and reopened without a (0, 0) we saw), so
+ * the registration is replaced instead. */
+static void
+adapter_socket_open(mio_ares *ma, int fd, mio_interest interest)
+{
+	uint32_t index = adapter_slot_take(ma);
+	int rc;
+
+	if (index == NO_SLOT) {
+		adapter_note_error(ma, ma->nslots == MIO_ARES_MAX_SOCKETS ?
+			-ENOSPC : -ENOMEM);
+		return;
+	}
+	ma->slots[index].fd = fd;
+	ma->slots[index].interest = interest;
+	ma->live++;
+	rc = mio_registry_register_fd(ma->registry, fd,
+	    adapter_slot_token(ma, index), interest);
+	if (rc == -EEXIST)
+		rc = mio_registry_reregister_fd(ma->registry, fd,
+		    adapter_slot_token(ma, index), interest);
+	if (rc != 0) {
+		adapter_note_error(ma, rc);
+		adapter_slot_release(ma, &ma->slots[index]);
+	}
+}
+
+/* A changed interest. Reregistering also re-arms the edge, so a socket
+ * that is already writable reports it at the next poll. */
+static void
+adapter_socket_modify(mio_ares *ma, struct adapter_slot *slot,
+    mio_interest interest)
+{
+	mio_token token = adapter_slot_token(ma, (uint32_t)(slot - ma->slots));
+	int rc;
+
+	if (slot->interest == interest)
+		return;
+	slot->interest = interest;
+	rc = mio_registry_reregister_fd(ma->registry, slot->fd, token,
+	    interest);
+	if (rc == -ENOENT)
+		rc = mio_registry_register_fd(ma->registry, slot->fd, token,
+		    interest);
+	if (rc != 0)
+		adapter_note_error(ma, rc);
+}
+
+static void
+adapter_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	mio_ares *ma = data;
+	struct adapter_slot *slot = adapter_slot_by_fd(ma, fd);
+	mio_interest interest = 0;
+
+	if (!readable && !writable) {
+		if (slot == NULL)
+			return;
+		/* The descriptor is still open here; see note a. */
+		(void)mio_registry_deregister_fd(ma->registry, fd);
+		adapter_slot_release(ma, slot);
+		return;
+	}
+	if (readable)
+		interest |= MIO_READABLE;
+	if (writable)
+		interest |= MIO_WRITABLE;
+	if (slot == NULL)
+		adapter_socket_open(ma, fd, interest);
+	else
+		adapter_socket_modify(ma, slot, interest);
+}
+
+static int
+adapter_status_to_errno(int status)
+{
+	switch (status) {
+	case ARES_SUCCESS:
+		return 0;
+	case ARES_ENOMEM:
+		return -ENOMEM;
+	case ARES_EFILE:
+		return -ENOENT;
+	default:
+		return -EIO;
+	}
+}
+
+int
+mio_ares_new(const mio_registry *registry, const struct ares_options *options,
+    int optmask, mio_ares **out)
+{
+	struct ares_options opts;
+	mio_ares *ma;
+	int status;
+
+	if (registry == NULL || out == NULL ||
+	    (optmask & ARES_OPT_SOCK_STATE_CB) != 0 ||
+	    (options == NULL && optmask != 0))
+		return -EINVAL;
+	if ((ma = calloc(1, sizeof(*ma))) == NULL)
+		return -ENOMEM;
+	/* The block is never read or written: it only reserves addresses
+	 * for the tokens (see mio-ares.h). */
+	if ((ma->token_space = malloc(TOKEN_SPACE_SIZE)) == NULL) {
+		free(ma);
+		return -ENOMEM;
+	}
+	ma->registry = registry;
+	ma->free_head = ma->free_tail = NO_SLOT;
+	if (options != NULL)
+		opts = *options;
+	else
+		memset(&opts, 0, sizeof(opts));
+	opts.sock_state_cb = adapter_sock_state;
+	opts.sock_state_cb_data = ma;
+	status = ares_init_options(&ma->channel, &opts,
+	    optmask | ARES_OPT_SOCK_STATE_CB);
+	if (status != ARES_SUCCESS) {
+		free(ma->token_space);
+		free(ma);
+		return adapter_status_to_errno(status);
+	}
+	*out = ma;
+	return 0;
+}
+
+/* The end of every entry into c-ares: runs what callbacks asked for. */
+static void
+adapter_leave(mio_ares *ma)
+{
+	if (--ma->depth > 0)
+		return;
+	if (ma->cancel_pending && !ma->free_pending) {
+		ma->cancel_pending = false;
+		ma->depth++;
+		ares_cancel(ma->channel);
+		adapter_leave(ma);
+		return;
+	}
+	if (ma->free_pending) {
+		ma->free_pending = false;
+		mio_ares_free(ma);
+	}
+}
+
+void
+mio_ares_free(mio_ares *ma)
+{
+	if (ma == NULL)
+		return;
+	if (ma->depth > 0) {
+		ma->free_pending = true;
+		return;
+	}
+	/* Callbacks run with ARES_EDESTRUCTION and the sockets are announced
+	 * closed, which deregisters them: keep everything alive until then.
+	 * A callback calling mio_ares_free() again is ignored by depth. */
+	ma->depth++;
+	ares_destroy(ma->channel);
+	free(ma->slots);
+	free(ma->token_space);
+	free(ma);
+}
+
+ares_channel
+mio_ares_channel(const mio_ares *ma)
+{
+	return ma->channel;
+}
+
+bool
+mio_ares_owns_token(const mio_ares *ma, mio_token token)
+{
+	uintptr_t base = (uintptr_t)ma->token_space;
+
+	return token >= base && token - base < TOKEN_SPACE_SIZE;
+}
+
+/* The live slot a token names, or NULL if the socket has gone since. */
+static struct adapter_slot *
+adapter_slot_by_token(mio_ares *ma, mio_token token)
+{
+	size_t offset = token - (uintptr_t)ma->token_space;
+	uint32_t index = (uint32_t)(offset >> GEN_BITS);
+	struct adapter_slot *slot;
+
+	if (index >= ma->nslots)
+		return NULL;
+	slot = &ma->slots[index];
+	if (slot->fd < 0 ||
+	    (slot->generation & GEN_MASK) != (offset & GEN_MASK))
+		return NULL;
+	return slot;
+}
+
+static bool
+adapter_fd_readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
+
+/* See note b: keep reading while c-ares still owns this registration and
+ * the socket still has something; re-arm if the budget runs out. */
+static void
+adapter_process_readable(mio_ares *ma, mio_token token, int fd)
+{
+	struct adapter_slot *slot;
+
+	for (int i = 0; i < DRAIN_MAX; i++) {
+		if (adapter_slot_by_token(ma, token) == NULL ||
+		    !adapter_fd_readable(fd))
+			return;
+		ares_process_fd(ma->channel, fd, ARES_SOCKET_BAD);
+	}
+	slot = adapter_slot_by_token(ma, token);
+	if (slot != NULL && adapter_fd_readable(fd)) {
+		int rc = mio_registry_reregister_fd(ma->registry, fd, token,
+		    slot->interest);
+		if (rc != 0)
+			adapter_note_error(ma, rc);
+	}
+}
+
+int
+mio_ares_process_event(mio_ares *ma, const mio_event *ev)
+{
+	mio_token token = mio_event_token(ev);
+	struct adapter_slot *slot;
+	bool error, readable, writable;
+	int fd;
+
+	if (!mio_ares_owns_token(ma, token))
+		return 0;
+	if ((slot = adapter_slot_by_token(ma, token)) == NULL)
+		return 1;	/* stale: see note c */
+	fd = slot->fd;
+	error = mio_event_is_error(ev);
+	readable = error || mio_event_is_readable(ev) ||
+	    mio_event_is_read_closed(ev);
+	writable = error || mio_event_is_writable(ev) ||
+	    mio_event_is_write_closed(ev);
+	ma->depth++;
+	ares_process_fd(ma->channel, readable ? fd : ARES_SOCKET_BAD,
+	    writable ? fd : ARES_SOCKET_BAD);
+	if (readable)
+		adapter_process_readable(ma, token, fd);
+	adapter_leave(ma);
+	return 1;
+}
+
+const struct timespec *
+mio_ares_timeout(const mio_ares *ma, const struct timespec *max,
+    struct timespec *buf)
+{
+	struct timeval tv;
+	struct timespec left;
+
+	if (ares_timeout(ma->channel, NULL, &tv) == NULL)
+		return max;
+	/* See note e. */
+	left.tv_sec = tv.tv_sec;
+	left.tv_nsec = (long)tv.tv_usec * 1000 + 1000000;
+	if (left.tv_nsec >= 1000000000) {
+		left.tv_sec++;
+		left.tv_nsec -= 1000000000;
+	}
+	if (max != NULL && (max->tv_sec < left.tv_sec ||
+	    (max->tv_sec == left.tv_sec && max->tv_nsec <= left.tv_nsec)))
+		return max;
+	*buf = left;
+	return buf;
+}
+
+void
+mio_ares_process_timeouts(mio_ares *ma)
+{
+	ma->depth++;
+	ares_process_fd(ma->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	adapter_leave(ma);
+}
+
+void
+mio_ares_send(mio_ares *ma, const unsigned char *qbuf, int qlen,
+    ares_callback callback, void *arg)
+{
+	ma->depth++;
+	ares_send(ma->channel, qbuf, qlen, callback, arg);
+	adapter_leave(ma);
+}
+
+void
+mio_ares_cancel(mio_ares *ma)
+{
+	if (ma->depth > 0) {
+		ma->cancel_pending = true;
+		return;
+	}
+	ma->depth++;
+	ares_cancel(ma->channel);
+	adapter_leave(ma);
+}
+
+int
+mio_ares_take_error(mio_ares *ma)
+{
+	int error = ma->error;
+
+	ma->error = 0;
+	return error;
+}
+
+size_t
+mio_ares_socket_count(const mio_ares *ma)
+{
+	return ma->live;
+}

@@ -1,0 +1,420 @@
+/*
+ * config.c - the configuration file, addresses, and resolv.conf.
+ *
+ * The file is a list of "keyword value" lines; '#' starts a comment.
+ * miodnsd(8) lists the keywords. Command-line flags are applied on top of
+ * the file by main.c, and config_finish() fills in what is still missing:
+ * the default listening address, and the system's resolvers when no
+ * upstream was given. A resolv.conf server that is one of our own
+ * listening addresses is skipped, since forwarding to ourselves would loop.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "miodnsd.h"
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+void
+config_defaults(struct config *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	snprintf(conf->resolv_conf, sizeof(conf->resolv_conf), "%s",
+	    MIODNSD_RESOLV_CONF);
+	conf->timeout_ms = 3000;
+	conf->upstream_timeout_ms = 1000;
+	conf->max_inflight = 2048;
+	conf->max_tcp_clients = 64;
+	conf->tcp_idle_ms = 10000;
+	conf->tcp_pipeline = 32;
+	conf->edns_size = DNS_EDNS_SIZE;
+}
+
+static const struct sockaddr_in6 *
+addr_in6(const struct addr *addr)
+{
+	return (const struct sockaddr_in6 *)(const void *)&addr->ss;
+}
+
+static const struct sockaddr_in *
+addr_in(const struct addr *addr)
+{
+	return (const struct sockaddr_in *)(const void *)&addr->ss;
+}
+
+uint16_t
+addr_port(const struct addr *addr)
+{
+	if (addr->ss.ss_family == AF_INET6)
+		return ntohs(addr_in6(addr)->sin6_port);
+	return ntohs(addr_in(addr)->sin_port);
+}
+
+/* "192.0.2.1:53" or "[2001:db8::1]:53". */
+const char *
+addr_str(const struct addr *addr, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (addr->ss.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &addr_in6(addr)->sin6_addr, host,
+		    sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, addr_port(addr));
+	} else {
+		inet_ntop(AF_INET, &addr_in(addr)->sin_addr, host,
+		    sizeof(host));
+		snprintf(buf, len, "%s:%u", host, addr_port(addr));
+	}
+	return buf;
+}
+
+bool
+addr_equal(const struct addr *a, const struct addr *b)
+{
+	if (a->ss.ss_family != b->ss.ss_family || addr_port(a) != addr_port(b))
+		return false;
+	if (a->ss.ss_family == AF_INET6)
+		return memcmp(&addr_in6(a)->sin6_addr, &addr_in6(b)->sin6_addr,
+		    sizeof(struct in6_addr)) == 0;
+	return addr_in(a)->sin_addr.s_addr == addr_in(b)->sin_addr.s_addr;
+}
+
+static bool
+addr_set(const char *host, int family, uint16_t port, struct addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return false;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		out->len = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return false;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		out->len = sizeof(*sin);
+	}
+	return true;
+}
+
+/*
+ * Parses "ADDR", "ADDR:PORT", "[V6ADDR]" or "[V6ADDR]:PORT" (a bare IPv6
+ * address has no port). Numeric addresses only: a DNS forwarder cannot ask
+ * DNS where its upstream is. Returns 0 or -EINVAL.
+ */
+int
+config_parse_addr(const char *text, uint16_t default_port, struct addr *out)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port = NULL, *colon = strchr(text, ':');
+	unsigned value = default_port;
+	int family = AF_INET;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+		if (close == NULL || (size_t)(close - text) > sizeof(host) ||
+		    (close[1] != '\0' && close[1] != ':'))
+			return -EINVAL;
+		snprintf(host, sizeof(host), "%.*s", (int)(close - text - 1),
+		    text + 1);
+		port = close[1] == ':' ? close + 2 : NULL;
+		family = AF_INET6;
+	} else if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+		snprintf(host, sizeof(host), "%s", text);
+		family = AF_INET6;
+	} else {
+		if (strlen(text) >= sizeof(host))
+			return -EINVAL;
+		snprintf(host, sizeof(host), "%.*s",
+		    colon ? (int)(colon - text) : (int)strlen(text), text);
+		port = colon ? colon + 1 : NULL;
+	}
+	if (port != NULL && config_parse_uint(port, 0, 65535, &value) != 0)
+		return -EINVAL;
+	return addr_set(host, family, (uint16_t)value, out) ? 0 : -EINVAL;
+}
+
+int
+config_parse_uint(const char *text, unsigned min, unsigned max,
+    unsigned *out)
+{
+	char *end;
+	unsigned long value;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	value = strtoul(text, &end, 10);
+	if (errno != 0 || *end != '\0' || value < min || value > max)
+		return -EINVAL;
+	*out = (unsigned)value;
+	return 0;
+}
+
+/* Adds an address to a list; an upstream needs a port other than 0. */
+static int
+config_add_addr(struct addr *list, int *n, int max, const char *text,
+    const char *what, bool any_port)
+{
+	if (*n == max) {
+		log_warnx("more than %d %s addresses", max, what);
+		return -1;
+	}
+	if (config_parse_addr(text, DNS_PORT, &list[*n]) != 0 ||
+	    (!any_port && addr_port(&list[*n]) == 0)) {
+		log_warnx("bad %s address \"%s\" (want ADDR[:PORT] or "
+		    "[V6ADDR]:PORT)", what, text);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* The numeric keywords: name, field, minimum, maximum. */
+static const struct config_number {
+	const char *name;
+	size_t offset;
+	unsigned min, max;
+} config_numbers[] = {
+	{ "timeout", offsetof(struct config, timeout_ms), 10, 60000 },
+	{ "upstream-timeout", offsetof(struct config, upstream_timeout_ms), 10,
+	    60000 },
+	{ "max-inflight", offsetof(struct config, max_inflight), 1, 60000 },
+	{ "max-tcp-clients", offsetof(struct config, max_tcp_clients), 1,
+	    10000 },
+	{ "tcp-idle-timeout", offsetof(struct config, tcp_idle_ms), 100,
+	    3600000 },
+	{ "tcp-pipeline", offsetof(struct config, tcp_pipeline), 1, 1000 },
+	{ "edns-size", offsetof(struct config, edns_size), 512, 4096 },
+};
+
+/* The string keywords: name, field, size. */
+static const struct config_string {
+	const char *name;
+	size_t offset, size;
+} config_strings[] = {
+	{ "resolv-conf", offsetof(struct config, resolv_conf),
+	    sizeof(((struct config *)0)->resolv_conf) },
+	{ "user", offsetof(struct config, user),
+	    sizeof(((struct config *)0)->user) },
+	{ "pidfile", offsetof(struct config, pidfile),
+	    sizeof(((struct config *)0)->pidfile) },
+	{ "port-file", offsetof(struct config, portfile),
+	    sizeof(((struct config *)0)->portfile) },
+};
+
+/* Applies one "keyword value" line; 0 or -1 after logging why. */
+int
+config_set(struct config *conf, const char *key, const char *value)
+{
+	char *base = (char *)conf;
+
+	if (strcmp(key, "listen") == 0)
+		return config_add_addr(conf->listen, &conf->nlisten,
+		    MIODNSD_MAX_LISTEN, value, "listen", true);
+	if (strcmp(key, "upstream") == 0)
+		return config_add_addr(conf->upstream, &conf->nupstream,
+		    MIODNSD_MAX_UPSTREAM, value, "upstream", false);
+	for (size_t i = 0; i < nitems(config_numbers); i++) {
+		const struct config_number *n = &config_numbers[i];
+		if (strcmp(key, n->name) != 0)
+			continue;
+		if (config_parse_uint(value, n->min, n->max,
+			(unsigned *)(void *)(base + n->offset)) == 0)
+			return 0;
+		log_warnx("%s: \"%s\" is not a number from %u to %u", key,
+		    value, n->min, n->max);
+		return -1;
+	}
+	for (size_t i = 0; i < nitems(config_strings); i++) {
+		const struct config_string *s = &config_strings[i];
+		if (strcmp(key, s->name) != 0)
+			continue;
+		if (strlen(value) < s->size) {
+			memcpy(base + s->offset, value, strlen(value) + 1);
+			return 0;
+		}
+		log_warnx("%s: value too long", key);
+		return -1;
+	}
+	log_warnx("unknown keyword \"%s\"", key);
+	return -1;
+}
+
+/* Splits a line into keyword and value; false for blank and comments. */
+static bool
+config_split(char *line, char **key, char **value)
+{
+	char *end;
+
+	if ((end = strchr(line, '#')) != NULL)
+		*end = '\0';
+	while (isspace((unsigned char)*line))
+		line++;
+	if (*line == '\0')
+		return false;
+	*key = line;
+	while (*line != '\0' && !isspace((unsigned char)*line))
+		line++;
+	if (*line != '\0')
+		*line++ = '\0';
+	while (isspace((unsigned char)*line))
+		line++;
+	*value = line;
+	end = line + strlen(line);
+	while (end > line && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return true;
+}
+
+int
+config_load_file(struct config *conf, const char *path)
+{
+	char line[512], *key, *value;
+	int lineno = 0, errors = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		log_warn("%s", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (!config_split(line, &key, &value))
+			continue;
+		if (*value == '\0') {
+			log_warnx("%s:%d: \"%s\" needs a value", path, lineno,
+			    key);
+			errors++;
+		} else if (config_set(conf, key, value) != 0) {
+			log_warnx("%s:%d: in this line", path, lineno);
+			errors++;
+		}
+	}
+	fclose(f);
+	return errors == 0 ? 0 : -1;
+}
+
+/* Whether addr (port included) is one we listen on; a wildcard listener
+ * counts for every loopback address of its family and port. */
+static bool
+config_is_listen_address(const struct config *conf, const struct addr *addr)
+{
+	for (int i = 0; i < conf->nlisten; i++) {
+		const struct addr *l = &conf->listen[i];
+		if (addr_equal(l, addr))
+			return true;
+		if (l->ss.ss_family != addr->ss.ss_family ||
+		    addr_port(l) != addr_port(addr))
+			continue;
+		if (l->ss.ss_family == AF_INET6) {
+			const struct in6_addr *a = &addr_in6(addr)->sin6_addr;
+			const struct in6_addr *w = &addr_in6(l)->sin6_addr;
+			if (IN6_IS_ADDR_UNSPECIFIED(w) &&
+			    IN6_IS_ADDR_LOOPBACK(a))
+				return true;
+		} else {
+			uint32_t a = ntohl(addr_in(addr)->sin_addr.s_addr);
+			uint32_t w = ntohl(addr_in(l)->sin_addr.s_addr);
+			if (w == INADDR_ANY && (a >> 24) == 127)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The nameserver lines of resolv.conf, minus our own addresses. */
+static void
+config_read_resolv(struct config *conf)
+{
+	char line[512], *key, *value;
+	struct addr addr;
+	FILE *f;
+
+	if ((f = fopen(conf->resolv_conf, "re")) == NULL) {
+		log_info("%s: %s; trying 127.0.0.1", conf->resolv_conf,
+		    strerror(errno));
+		config_parse_addr("127.0.0.1", DNS_PORT, &addr);
+		if (!config_is_listen_address(conf, &addr))
+			conf->upstream[conf->nupstream++] = addr;
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL &&
+	    conf->nupstream < MIODNSD_MAX_UPSTREAM) {
+		char buf[64];
+		if (!config_split(line, &key, &value) ||
+		    strcmp(key, "nameserver") != 0)
+			continue;
+		/* Scoped addresses ("fe80::1%eth0") need c-ares 1.24. */
+		if (strchr(value, '%') != NULL ||
+		    config_parse_addr(value, DNS_PORT, &addr) != 0 ||
+		    strchr(value, ']') != NULL) {
+			log_info("%s: skipping nameserver %s",
+			    conf->resolv_conf, value);
+			continue;
+		}
+		if (config_is_listen_address(conf, &addr)) {
+			log_info("%s: skipping nameserver %s: it is our own "
+			    "listening address", conf->resolv_conf,
+			    addr_str(&addr, buf, sizeof(buf)));
+			continue;
+		}
+		conf->upstream[conf->nupstream++] = addr;
+	}
+	fclose(f);
+}
+
+/* Fills in the defaults that depend on the rest; 0 or -1 after logging. */
+int
+config_finish(struct config *conf)
+{
+	char buf[64];
+
+	if (conf->nlisten == 0)
+		config_parse_addr(MIODNSD_DEFAULT_LISTEN, DNS_PORT,
+		    &conf->listen[conf->nlisten++]);
+	for (int i = 0; i < conf->nupstream; i++) {
+		if (config_is_listen_address(conf, &conf->upstream[i])) {
+			log_warnx("upstream %s is our own listening address",
+			    addr_str(&conf->upstream[i], buf, sizeof(buf)));
+			return -1;
+		}
+	}
+	if (conf->nupstream == 0) {
+		conf->upstream_from_resolv = true;
+		config_read_resolv(conf);
+		if (conf->nupstream == 0) {
+			log_warnx("no upstream server: give -u ADDR or a "
+			    "nameserver in %s", conf->resolv_conf);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+bool
+config_same_upstreams(const struct config *a, const struct config *b)
+{
+	if (a->nupstream != b->nupstream ||
+	    a->upstream_timeout_ms != b->upstream_timeout_ms ||
+	    a->edns_size != b->edns_size)
+		return false;
+	for (int i = 0; i < a->nupstream; i++) {
+		if (!addr_equal(&a->upstream[i], &b->upstream[i]))
+			return false;
+	}
+	return true;
+}

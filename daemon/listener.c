@@ -1,0 +1,333 @@
+/*
+ * listener.c - the front end: one UDP socket and one TCP listening socket
+ * per configured address, on the same port.
+ *
+ * Sockets are registered edge-triggered, so a readable event obliges us to
+ * read until EAGAIN. To keep one busy socket from starving the rest, each
+ * event reads a bounded batch; a socket with more left is marked ready and
+ * read again after the batch (the loop polls without sleeping meanwhile).
+ *
+ * A reload keeps every listener whose configured address is unchanged, so
+ * its sockets, port and queued datagrams survive; listeners no longer
+ * configured are closed and their pending answers dropped.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "miodnsd.h"
+
+/* Datagrams read per event before others get a turn. */
+#define LISTENER_UDP_BATCH 64
+/* A larger receive buffer absorbs bursts while the loop is busy. */
+#define LISTENER_UDP_RCVBUF (1 << 20)
+#define LISTENER_BACKLOG 128
+
+struct listener {
+	struct handle udp_handle;	/* HANDLE_UDP */
+	struct handle tcp_handle;	/* HANDLE_TCP_LISTEN */
+	TAILQ_ENTRY(listener) entry;
+	struct addr configured;
+	struct addr bound;		/* with the port actually bound */
+	int udp_fd, tcp_fd;
+	bool udp_ready, tcp_ready;	/* more to read after the batch */
+	bool keep;			/* still configured (reload) */
+};
+
+static TAILQ_HEAD(, listener) listeners = TAILQ_HEAD_INITIALIZER(listeners);
+
+#define LISTENER_OF(h, member)                                  \
+	((struct listener *)(void *)((char *)(h) -              \
+	    offsetof(struct listener, member)))
+
+static int
+listener_socket(int family, int type)
+{
+	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd < 0)
+		return -1;
+	/* One socket per family, so that [::] and 0.0.0.0 may coexist. */
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	return fd;
+}
+
+/* Binds UDP to the configured address, then TCP to the port UDP got. */
+static int
+listener_bind(struct listener *l)
+{
+	int family = l->configured.ss.ss_family, size = LISTENER_UDP_RCVBUF;
+	struct sockaddr *sa;
+
+	l->bound = l->configured;
+	if ((l->udp_fd = listener_socket(family, SOCK_DGRAM)) < 0 ||
+	    (l->tcp_fd = listener_socket(family, SOCK_STREAM)) < 0)
+		return -1;
+	setsockopt(l->udp_fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	sa = (struct sockaddr *)&l->bound.ss;
+	if (bind(l->udp_fd, sa, l->bound.len) != 0 ||
+	    getsockname(l->udp_fd, sa, &l->bound.len) != 0 ||
+	    bind(l->tcp_fd, sa, l->bound.len) != 0 ||
+	    listen(l->tcp_fd, LISTENER_BACKLOG) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+listener_free(struct listener *l)
+{
+	const mio_registry *registry = main_registry();
+
+	query_detach_listener(l);
+	if (l->udp_fd >= 0) {
+		mio_registry_deregister_fd(registry, l->udp_fd);
+		close(l->udp_fd);
+	}
+	if (l->tcp_fd >= 0) {
+		mio_registry_deregister_fd(registry, l->tcp_fd);
+		close(l->tcp_fd);
+	}
+	free(l);
+}
+
+static int
+listener_register(struct listener *l)
+{
+	const mio_registry *registry = main_registry();
+	int rc;
+
+	rc = mio_registry_register_fd(registry, l->udp_fd,
+	    (mio_token)&l->udp_handle, MIO_READABLE);
+	if (rc == 0)
+		rc = mio_registry_register_fd(registry, l->tcp_fd,
+		    (mio_token)&l->tcp_handle, MIO_READABLE);
+	return rc;
+}
+
+/* Opens a listener; with port 0 a busy TCP twin of the UDP port is
+ * retried on another ephemeral port. */
+static struct listener *
+listener_open(const struct addr *addr)
+{
+	char buf[64];
+
+	for (int tries = 0; tries < 20; tries++) {
+		struct listener *l = calloc(1, sizeof(*l));
+		int rc, saved;
+		if (l == NULL)
+			return NULL;
+		l->udp_handle.kind = HANDLE_UDP;
+		l->tcp_handle.kind = HANDLE_TCP_LISTEN;
+		l->configured = *addr;
+		l->udp_fd = l->tcp_fd = -1;
+		if (listener_bind(l) == 0) {
+			if ((rc = listener_register(l)) == 0)
+				return l;
+			log_warnx("register %s: %s",
+			    addr_str(addr, buf, sizeof(buf)), mio_strerror(rc));
+			listener_free(l);
+			return NULL;
+		}
+		saved = errno;
+		listener_free(l);
+		if (saved != EADDRINUSE || addr_port(addr) != 0) {
+			errno = saved;
+			log_warn("listen on %s",
+			    addr_str(addr, buf, sizeof(buf)));
+			return NULL;
+		}
+	}
+	log_warnx("listen on %s: no free port for both UDP and TCP",
+	    addr_str(addr, buf, sizeof(buf)));
+	return NULL;
+}
+
+/*
+ * Makes the listeners match conf: keeps the unchanged ones, opens new
+ * ones, closes the rest. Returns 0, or -1 if some address could not be
+ * opened (the others are in place).
+ */
+int
+listener_configure(const struct config *conf)
+{
+	struct listener *l, *next;
+	char buf[64];
+	int rc = 0;
+
+	TAILQ_FOREACH(l, &listeners, entry)
+		l->keep = false;
+	for (int i = 0; i < conf->nlisten; i++) {
+		TAILQ_FOREACH(l, &listeners, entry) {
+			if (addr_equal(&l->configured, &conf->listen[i]))
+				break;
+		}
+		if (l != NULL) {
+			l->keep = true;
+			continue;
+		}
+		if ((l = listener_open(&conf->listen[i])) == NULL) {
+			rc = -1;
+			continue;
+		}
+		l->keep = true;
+		TAILQ_INSERT_TAIL(&listeners, l, entry);
+		log_info("listening on %s (UDP and TCP)",
+		    addr_str(&l->bound, buf, sizeof(buf)));
+	}
+	TAILQ_FOREACH_SAFE(l, &listeners, entry, next) {
+		if (l->keep)
+			continue;
+		log_info("no longer listening on %s",
+		    addr_str(&l->bound, buf, sizeof(buf)));
+		TAILQ_REMOVE(&listeners, l, entry);
+		listener_free(l);
+	}
+	return rc;
+}
+
+static void
+listener_read_udp(struct listener *l)
+{
+	static uint8_t buf[DNS_MAX_MESSAGE];
+	struct client from = { .listener = l };
+	ssize_t n;
+
+	for (int i = 0; i < LISTENER_UDP_BATCH; i++) {
+		from.addr.len = sizeof(from.addr.ss);
+		n = recvfrom(l->udp_fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from.addr.ss, &from.addr.len);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				l->udp_ready = false;
+				return;
+			}
+			/* ICMP errors of earlier sends surface here; the
+			 * socket itself is fine. */
+			continue;
+		}
+		query_receive(buf, (size_t)n, &from);
+	}
+	l->udp_ready = true;
+}
+
+void
+listener_event(struct handle *handle, const mio_event *ev)
+{
+	(void)ev;
+	if (handle->kind == HANDLE_UDP) {
+		struct listener *l = LISTENER_OF(handle, udp_handle);
+		if (l->udp_fd >= 0)
+			listener_read_udp(l);
+	} else {
+		struct listener *l = LISTENER_OF(handle, tcp_handle);
+		if (l->tcp_fd >= 0)
+			conn_accept_all(l->tcp_fd, &l->tcp_ready);
+	}
+}
+
+/* Continues the batches cut short; true if some socket still has more. */
+bool
+listener_run_ready(void)
+{
+	struct listener *l;
+	bool more = false;
+
+	TAILQ_FOREACH(l, &listeners, entry) {
+		if (l->udp_ready && l->udp_fd >= 0)
+			listener_read_udp(l);
+		if (l->tcp_ready && l->tcp_fd >= 0)
+			conn_accept_all(l->tcp_fd, &l->tcp_ready);
+		more |= l->udp_ready || l->tcp_ready;
+	}
+	return more;
+}
+
+void
+listener_send_udp(struct listener *l, const struct addr *to,
+    const uint8_t *msg, size_t len)
+{
+	char buf[64];
+
+	if (sendto(l->udp_fd, msg, len, 0, (const struct sockaddr *)&to->ss,
+		to->len) == (ssize_t)len)
+		return;
+	/* A full send buffer drops the answer, as the network might; the
+	 * client will ask again. */
+	counters.udp_send_failed++;
+	log_debug("send to %s: %s", addr_str(to, buf, sizeof(buf)),
+	    strerror(errno));
+}
+
+/* Shutting down: no new queries, but the UDP sockets stay open so that
+ * the queries in flight can still be answered. */
+void
+listener_stop_reading(void)
+{
+	const mio_registry *registry = main_registry();
+	struct listener *l;
+
+	TAILQ_FOREACH(l, &listeners, entry) {
+		mio_registry_deregister_fd(registry, l->udp_fd);
+		l->udp_ready = false;
+		if (l->tcp_fd >= 0) {
+			mio_registry_deregister_fd(registry, l->tcp_fd);
+			close(l->tcp_fd);
+			l->tcp_fd = -1;
+		}
+		l->tcp_ready = false;
+	}
+}
+
+void
+listener_close_all(void)
+{
+	struct listener *l;
+
+	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
+		TAILQ_REMOVE(&listeners, l, entry);
+		listener_free(l);
+	}
+}
+
+/* "ADDR PORT" per listener, replaced atomically, for tests and scripts
+ * that start us on port 0. */
+int
+listener_write_portfile(const char *path)
+{
+	char tmp[300], buf[64];
+	struct listener *l;
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "we")) == NULL) {
+		log_warn("%s", tmp);
+		return -1;
+	}
+	TAILQ_FOREACH(l, &listeners, entry) {
+		addr_str(&l->bound, buf, sizeof(buf));
+		*strrchr(buf, ':') = '\0';
+		if (buf[0] == '[') {
+			memmove(buf, buf + 1, strlen(buf));
+			buf[strlen(buf) - 1] = '\0';
+		}
+		fprintf(f, "%s %u\n", buf, addr_port(&l->bound));
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		log_warn("%s", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}

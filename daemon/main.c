@@ -1,0 +1,509 @@
+/*
+ * main.c - miodnsd: options, configuration, set-up, the event loop,
+ * reload and shutdown.
+ *
+ * Set-up order matters: with -d the process forks first (before the poll
+ * exists, see main_setup), then binds the listening sockets (they may need
+ * root), writes its pidfile and port file, drops privileges, and only then
+ * starts the signal source and the c-ares channels. The parent exits only
+ * when the child is ready, so that "miodnsd -d && dig ..." works.
+ *
+ * Signals are turned into loop events by signals.c; what they ask for
+ * (reload, shutdown) is done at the top of the loop, between batches of
+ * events, never inside an event handler or a c-ares callback.
+ */
+#include "config.h"
+
+#include <ares.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "miodnsd.h"
+
+#define MAIN_EVENTS 256
+/* After SIGTERM, how long past the query deadline answers may still be
+ * flushed to slow TCP clients. */
+#define MAIN_SHUTDOWN_GRACE_MS 500
+
+/* The command line, kept to be applied again on every reload. */
+struct cmdline {
+	char config_file[PATH_MAX];
+	bool check_only;
+	bool daemonize;
+	int verbosity;
+	char *listen[MIODNSD_MAX_LISTEN + 1];
+	int nlisten;
+	char *upstream[MIODNSD_MAX_UPSTREAM + 1];
+	int nupstream;
+	/* Single-valued settings as configuration keywords. */
+	const char *keys[8];
+	const char *values[8];
+	int nsettings;
+};
+
+struct counters counters;
+
+static struct {
+	struct cmdline cmd;
+	struct config conf;
+	mio_poll *poll;
+	mio_events *events;
+	bool more_ready;	/* a listener has unread input */
+	bool reload_requested;
+	bool shutdown_requested;
+	bool shutting_down;
+	bool exit_now;
+	int shutdown_signal;
+	struct timer shutdown_timer;
+	int ready_fd;		/* -d: tells the waiting parent we are up */
+	bool wrote_pidfile;
+} m = { .ready_fd = -1 };
+
+static __attribute__((__noreturn__)) void
+usage(int status)
+{
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: miodnsd [-dhnqvV] [-c file] [-l addr:port] "
+	    "[-u addr[:port]]\n"
+	    "               [-t ms] [-p pidfile] [-P portfile] [--user user]\n"
+	    "With no options: listen on %s (UDP and TCP) and forward to\n"
+	    "the nameservers of %s. See miodnsd(8).\n",
+	    MIODNSD_DEFAULT_LISTEN, MIODNSD_RESOLV_CONF);
+	exit(status);
+}
+
+static void
+main_add_setting(struct cmdline *cmd, const char *key, const char *value)
+{
+	if (cmd->nsettings == (int)(sizeof(cmd->keys) / sizeof(cmd->keys[0])))
+		usage(1);
+	cmd->keys[cmd->nsettings] = key;
+	cmd->values[cmd->nsettings++] = value;
+}
+
+static void
+main_parse_args(int argc, char **argv, struct cmdline *cmd)
+{
+	static const struct option longopts[] = {
+		{ "user", required_argument, NULL, 'U' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:dhl:nP:p:qt:u:vV", longopts,
+		    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			/* Absolute, because a daemon reloads from "/". */
+			if (realpath(optarg, cmd->config_file) == NULL)
+				fatal("%s", optarg);
+			break;
+		case 'd': cmd->daemonize = true; break;
+		case 'h': usage(0);
+		case 'l':
+			if (cmd->nlisten == MIODNSD_MAX_LISTEN)
+				fatalx("too many -l options");
+			cmd->listen[cmd->nlisten++] = optarg;
+			break;
+		case 'n': cmd->check_only = true; break;
+		case 'P': main_add_setting(cmd, "port-file", optarg); break;
+		case 'p': main_add_setting(cmd, "pidfile", optarg); break;
+		case 'q': cmd->verbosity--; break;
+		case 't': main_add_setting(cmd, "timeout", optarg); break;
+		case 'u':
+			if (cmd->nupstream == MIODNSD_MAX_UPSTREAM)
+				fatalx("too many -u options");
+			cmd->upstream[cmd->nupstream++] = optarg;
+			break;
+		case 'U': main_add_setting(cmd, "user", optarg); break;
+		case 'v': cmd->verbosity++; break;
+		case 'V':
+			printf("miodnsd %s (libmio %s, %s; c-ares %s)\n",
+			    PACKAGE_VERSION, mio_version(), mio_backend(),
+			    ares_version(NULL));
+			exit(0);
+		default: usage(1);
+		}
+	}
+	if (optind != argc)
+		usage(1);
+}
+
+/* Defaults, then the file, then the command line, then what is implied. */
+static int
+main_build_config(const struct cmdline *cmd, struct config *conf)
+{
+	int errors = 0;
+
+	config_defaults(conf);
+	if (cmd->config_file[0] != '\0' &&
+	    config_load_file(conf, cmd->config_file) != 0)
+		return -1;
+	if (cmd->nlisten > 0)
+		conf->nlisten = 0;
+	for (int i = 0; i < cmd->nlisten; i++)
+		errors += config_set(conf, "listen", cmd->listen[i]) != 0;
+	if (cmd->nupstream > 0)
+		conf->nupstream = 0;
+	for (int i = 0; i < cmd->nupstream; i++)
+		errors += config_set(conf, "upstream", cmd->upstream[i]) != 0;
+	for (int i = 0; i < cmd->nsettings; i++)
+		errors += config_set(conf, cmd->keys[i], cmd->values[i]) != 0;
+	if (cmd->daemonize && conf->pidfile[0] == '\0')
+		snprintf(conf->pidfile, sizeof(conf->pidfile), "%s",
+		    MIODNSD_PIDFILE);
+	if (errors > 0)
+		return -1;
+	return config_finish(conf);
+}
+
+const mio_registry *
+main_registry(void)
+{
+	return mio_poll_registry(m.poll);
+}
+
+const struct config *
+main_config(void)
+{
+	return &m.conf;
+}
+
+bool
+main_shutting_down(void)
+{
+	return m.shutting_down;
+}
+
+void
+main_request_shutdown(int sig)
+{
+	if (m.shutting_down || m.shutdown_requested) {
+		log_info("second signal: exiting now");
+		m.exit_now = true;
+	}
+	m.shutdown_requested = true;
+	m.shutdown_signal = sig;
+}
+
+void
+main_request_reload(void)
+{
+	m.reload_requested = true;
+}
+
+void
+main_log_counters(void)
+{
+	const struct counters *c = &counters;
+
+	log_info("queries: %llu udp, %llu tcp, %zu in flight (peak %llu); "
+	    "answers %llu, %llu truncated", (unsigned long long)c->udp_queries,
+	    (unsigned long long)c->tcp_queries, query_count(),
+	    (unsigned long long)c->inflight_peak,
+	    (unsigned long long)c->answers,
+	    (unsigned long long)c->answers_truncated);
+	log_info("errors: formerr %llu, notimp %llu, refused (busy) %llu, "
+	    "dropped %llu, servfail (deadline) %llu, servfail (upstream) %llu",
+	    (unsigned long long)c->formerr, (unsigned long long)c->notimp,
+	    (unsigned long long)c->refused_busy,
+	    (unsigned long long)c->dropped,
+	    (unsigned long long)c->servfail_deadline,
+	    (unsigned long long)c->servfail_upstream);
+	log_info("upstream: sent %llu, retries %llu, bad answers %llu; "
+	    "udp send failures %llu", (unsigned long long)c->upstream_sent,
+	    (unsigned long long)c->upstream_retries,
+	    (unsigned long long)c->upstream_bad_answers,
+	    (unsigned long long)c->udp_send_failed);
+	log_info("tcp: %zu open, %llu accepted, %llu refused, %llu idle-closed",
+	    conn_count(), (unsigned long long)c->tcp_accepted,
+	    (unsigned long long)c->tcp_refused,
+	    (unsigned long long)c->tcp_idle_closed);
+	upstream_log_counters();
+}
+
+/* SIGHUP: a new configuration, the same listening sockets where the
+ * addresses did not change. A configuration that does not load changes
+ * nothing. */
+static void
+main_reload(void)
+{
+	struct config conf;
+
+	m.reload_requested = false;
+	if (main_build_config(&m.cmd, &conf) != 0) {
+		log_warnx("reload failed: keeping the running configuration");
+		return;
+	}
+	if (strcmp(conf.user, m.conf.user) != 0 ||
+	    strcmp(conf.pidfile, m.conf.pidfile) != 0)
+		log_warnx("reload: user and pidfile change only on restart");
+	snprintf(conf.user, sizeof(conf.user), "%s", m.conf.user);
+	snprintf(conf.pidfile, sizeof(conf.pidfile), "%s", m.conf.pidfile);
+	if (listener_configure(&conf) != 0)
+		log_warnx("reload: some addresses could not be opened");
+	if (upstream_configure(&conf) != 0) {
+		log_warnx("reload: keeping the previous upstreams");
+		memcpy(conf.upstream, m.conf.upstream, sizeof(conf.upstream));
+		conf.nupstream = m.conf.nupstream;
+		conf.upstream_timeout_ms = m.conf.upstream_timeout_ms;
+		conf.edns_size = m.conf.edns_size;
+	}
+	m.conf = conf;
+	if (conf.portfile[0] != '\0')
+		listener_write_portfile(conf.portfile);
+	log_info("configuration reloaded");
+}
+
+static void
+main_shutdown_fire(struct timer *t)
+{
+	(void)t;
+	if (query_count() > 0 || conn_count() > 0)
+		log_info("shutdown: giving up on %zu queries and %zu "
+		    "connections", query_count(), conn_count());
+	query_fail_all();
+	conn_close_all();
+}
+
+/* SIGTERM/SIGINT: stop taking queries, let those in flight end (each has
+ * its deadline), flush the answers, then leave the loop. */
+static void
+main_begin_shutdown(void)
+{
+	m.shutting_down = true;
+	log_info("%s: shutting down, %zu queries in flight",
+	    strsignal(m.shutdown_signal), query_count());
+	listener_stop_reading();
+	m.more_ready = false;
+	conn_shutdown();
+	m.shutdown_timer.fire = main_shutdown_fire;
+	timer_arm(&m.shutdown_timer, timer_now() + m.conf.timeout_ms +
+	    MAIN_SHUTDOWN_GRACE_MS);
+}
+
+static void
+main_dispatch(const mio_event *ev)
+{
+	struct handle *h;
+
+	if (upstream_event(ev))
+		return;
+	h = (struct handle *)mio_event_token(ev);
+	switch (h->kind) {
+	case HANDLE_UDP:
+	case HANDLE_TCP_LISTEN:
+		listener_event(h, ev);
+		break;
+	case HANDLE_CONN:
+		conn_event(h, ev);
+		break;
+	case HANDLE_SIGNALS:
+		signals_event();
+		break;
+	}
+}
+
+/* One poll and everything that follows from it. */
+static void
+main_poll_once(void)
+{
+	struct timespec cap, buf;
+	const struct timespec *t = NULL;
+	long ms = m.more_ready ? 0 : timer_next_ms();
+	int rc;
+
+	if (ms >= 0) {
+		cap.tv_sec = ms / 1000;
+		cap.tv_nsec = (ms % 1000) * 1000000;
+		t = &cap;
+	}
+	t = upstream_timeout(t, &buf);
+	rc = mio_poll_poll(m.poll, m.events, t);
+	if (rc < 0 && rc != -EINTR)
+		fatalx("mio_poll_poll: %s", mio_strerror(rc));
+	timer_update();
+	MIO_EVENTS_FOREACH(ev, m.events)
+		main_dispatch(ev);
+	upstream_process_timeouts();
+	m.more_ready = listener_run_ready();
+	timer_run();
+	conn_run_deferred();
+	upstream_reap();
+}
+
+static void
+main_loop(void)
+{
+	for (;;) {
+		timer_update();
+		if (m.reload_requested && !m.shutting_down)
+			main_reload();
+		if (m.shutdown_requested && !m.shutting_down)
+			main_begin_shutdown();
+		if (m.shutting_down && (m.exit_now ||
+		    (query_count() == 0 && conn_count() == 0)))
+			return;
+		main_poll_once();
+	}
+}
+
+/* -d, first half: fork; the parent waits until the child says it is up
+ * (or dies) and exits with 0 (or 1). */
+static void
+main_daemonize(void)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		fatal("pipe");
+	if ((pid = fork()) < 0)
+		fatal("fork");
+	if (pid > 0) {
+		close(fds[1]);
+		_exit(read(fds[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(fds[0]);
+	m.ready_fd = fds[1];
+	if (setsid() < 0)
+		fatal("setsid");
+}
+
+/* -d, second half: detach from the terminal and release the parent. */
+static void
+main_daemon_ready(void)
+{
+	int fd;
+
+	if (m.ready_fd < 0)
+		return;
+	if (chdir("/") != 0)
+		fatal("chdir /");
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	log_to_syslog();
+	if (write(m.ready_fd, "", 1) != 1)
+		log_warn("telling the parent we are up");
+	close(m.ready_fd);
+	m.ready_fd = -1;
+}
+
+static void
+main_write_pidfile(const char *path)
+{
+	FILE *f;
+
+	if (path[0] == '\0')
+		return;
+	if ((f = fopen(path, "we")) == NULL ||
+	    fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0)
+		fatal("%s", path);
+	m.wrote_pidfile = true;
+}
+
+static void
+main_drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (user[0] == '\0')
+		return;
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("unknown user %s", user);
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+		return;
+	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0)
+		fatal("running as %s", user);
+	log_info("running as %s", user);
+}
+
+static void
+main_setup(void)
+{
+	int rc;
+
+	/* Fork before the poll exists: a kqueue is not inherited by a child
+	 * (kqueue(2)), and libkqueue behaves the same. The parent waits for
+	 * the child's word, so errors below still reach the command. */
+	if (m.cmd.daemonize)
+		main_daemonize();
+	if ((rc = mio_poll_new(&m.poll)) != 0 ||
+	    (rc = mio_events_new(&m.events, MAIN_EVENTS)) != 0)
+		fatalx("libmio: %s", mio_strerror(rc));
+	if (listener_configure(&m.conf) != 0)
+		fatalx("cannot listen on every configured address");
+	main_write_pidfile(m.conf.pidfile);
+	if (m.conf.portfile[0] != '\0' &&
+	    listener_write_portfile(m.conf.portfile) != 0)
+		fatalx("cannot write the port file");
+	main_drop_privileges(m.conf.user);
+	if ((rc = signals_init(main_registry())) != 0)
+		fatalx("signals: %s", mio_strerror(rc));
+	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+		fatalx("ares_library_init failed");
+	if (upstream_configure(&m.conf) != 0)
+		fatalx("cannot set up the upstream servers");
+	log_info("miodnsd %s: libmio %s (%s), c-ares %s, deadline %u ms",
+	    PACKAGE_VERSION, mio_version(), mio_backend(), ares_version(NULL),
+	    m.conf.timeout_ms);
+	main_daemon_ready();
+}
+
+static void
+main_cleanup(void)
+{
+	query_fail_all();
+	conn_close_all();
+	listener_close_all();
+	upstream_free_all();
+	signals_fini(main_registry());
+	ares_library_cleanup();
+	mio_events_free(m.events);
+	mio_poll_free(m.poll);
+	if (m.wrote_pidfile)
+		unlink(m.conf.pidfile);
+	log_info("exiting");
+}
+
+int
+main(int argc, char **argv)
+{
+	log_init(true, 0);
+	main_parse_args(argc, argv, &m.cmd);
+	log_set_verbosity(m.cmd.verbosity);
+	if (main_build_config(&m.cmd, &m.conf) != 0)
+		fatalx("configuration failed");
+	if (m.cmd.check_only) {
+		fprintf(stderr, "configuration OK\n");
+		return 0;
+	}
+	/* c-ares writes to TCP sockets with writev(), which raises SIGPIPE
+	 * on a closed connection. */
+	signal(SIGPIPE, SIG_IGN);
+	main_setup();
+	main_loop();
+	if (log_get_verbosity() > 0)
+		main_log_counters();
+	main_cleanup();
+	return 0;
+}

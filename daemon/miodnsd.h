@@ -1,0 +1,253 @@
+/*
+ * miodnsd.h - the asynchronous DNS forwarder: shared types and the
+ * prototypes of every file, grouped by the file that defines them.
+ *
+ * One process, one thread, one libmio poll. Everything registered with the
+ * poll uses the address of a struct handle as its token (listeners,
+ * connections, the signal pipe); c-ares sockets belong to the mio-ares
+ * adapters of upstream.c, which recognise their own tokens.
+ *
+ * The life of a query: listener.c (UDP) or conn.c (TCP) hands the bytes to
+ * query.c, which checks them with dns.c, answers errors itself, and sends
+ * the question upstream through upstream.c; the answer, a failure or the
+ * query's deadline (timer.c) ends it, and the reply goes back the way the
+ * query came.
+ */
+#ifndef MIODNSD_H
+#define MIODNSD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "mio.h"
+
+/* glibc's <sys/queue.h> lacks the _SAFE iterators of the BSDs'. */
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, next)                      \
+	for ((var) = TAILQ_FIRST(head);                                  \
+	    (var) != NULL && ((next) = TAILQ_NEXT(var, field), 1);       \
+	    (var) = (next))
+#endif
+
+#define MIODNSD_DEFAULT_LISTEN "127.0.0.1:5353"
+#define MIODNSD_RESOLV_CONF "/etc/resolv.conf"
+#define MIODNSD_PIDFILE "/run/miodnsd.pid"
+#define MIODNSD_MAX_LISTEN 16
+#define MIODNSD_MAX_UPSTREAM 8
+#define DNS_PORT 53
+#define DNS_MAX_MESSAGE 65535
+/* The flag-day EDNS size: used upstream and advertised to clients. */
+#define DNS_EDNS_SIZE 1232
+
+struct addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
+/* Everything the configuration file and the flags can set. */
+struct config {
+	struct addr listen[MIODNSD_MAX_LISTEN];
+	int nlisten;
+	struct addr upstream[MIODNSD_MAX_UPSTREAM];
+	int nupstream;
+	bool upstream_from_resolv;	/* no upstream was configured */
+	char resolv_conf[256];
+	unsigned timeout_ms;		/* a query's deadline: SERVFAIL after */
+	unsigned upstream_timeout_ms;	/* one attempt at one upstream */
+	unsigned max_inflight;		/* queries in flight, else REFUSED */
+	unsigned max_tcp_clients;
+	unsigned tcp_idle_ms;
+	unsigned tcp_pipeline;		/* queries in flight per connection */
+	unsigned edns_size;
+	char user[64];
+	char pidfile[256];
+	char portfile[256];
+};
+
+/* The first member of everything registered with the poll by its address. */
+enum handle_kind {
+	HANDLE_UDP,
+	HANDLE_TCP_LISTEN,
+	HANDLE_CONN,
+	HANDLE_SIGNALS,
+};
+
+struct handle {
+	enum handle_kind kind;
+};
+
+/* A deadline on the sorted list of timer.c. */
+struct timer {
+	TAILQ_ENTRY(timer) entry;
+	uint64_t when_ms;
+	bool armed;
+	void (*fire)(struct timer *timer);
+};
+
+struct listener;
+struct conn;
+struct query;
+struct attempt;
+
+/* Where an answer goes: a UDP peer of a listener, or a TCP connection. */
+struct client {
+	struct listener *listener;
+	struct conn *conn;
+	struct addr addr;
+};
+
+/* Counters logged on SIGUSR1 and at exit. */
+struct counters {
+	uint64_t udp_queries, tcp_queries;
+	uint64_t inflight_peak;
+	uint64_t answers, answers_truncated;
+	uint64_t formerr, notimp, refused_busy, dropped;
+	uint64_t servfail_deadline, servfail_upstream;
+	uint64_t upstream_sent, upstream_retries, upstream_bad_answers;
+	uint64_t tcp_accepted, tcp_refused, tcp_idle_closed;
+	uint64_t udp_send_failed;
+};
+
+/* What dns_parse_query() thinks of a message from a client. */
+enum dns_verdict {
+	DNS_QUERY_OK,
+	DNS_QUERY_DROP,		/* no usable header, or not a query */
+	DNS_QUERY_FORMERR,
+	DNS_QUERY_NOTIMP,
+	DNS_QUERY_BADVERS,
+};
+
+enum dns_rcode {
+	DNS_RCODE_NOERROR = 0,
+	DNS_RCODE_FORMERR = 1,
+	DNS_RCODE_SERVFAIL = 2,
+	DNS_RCODE_NXDOMAIN = 3,
+	DNS_RCODE_NOTIMP = 4,
+	DNS_RCODE_REFUSED = 5,
+	DNS_RCODE_BADVERS = 16,
+};
+
+/*
+ * A client's query as far as forwarding needs it. The question points into
+ * the message it was parsed from; query.c copies it.
+ */
+struct dns_query {
+	uint16_t id;
+	uint8_t flags1, flags2;		/* header bytes 2 and 3 */
+	const uint8_t *question;	/* name, type, class, or NULL */
+	size_t question_len;
+	uint16_t qtype, qclass;
+	bool edns;
+	uint16_t edns_size;
+	bool edns_do;
+};
+
+/* How to dress a reply for one client (dns_build_*). */
+struct dns_reply {
+	uint16_t id;
+	uint8_t flags1, flags2;		/* the client's header bytes 2 and 3 */
+	const uint8_t *question;
+	size_t question_len;
+	bool edns;			/* add our OPT record */
+	bool edns_do;
+	uint16_t edns_size;		/* advertised in our OPT */
+	size_t limit;			/* the largest reply the client takes */
+};
+
+/* ---- main.c -------------------------------------------------------------- */
+const mio_registry *main_registry(void);
+const struct config *main_config(void);
+void main_request_shutdown(int sig);
+void main_request_reload(void);
+void main_log_counters(void);
+bool main_shutting_down(void);
+extern struct counters counters;
+
+/* ---- config.c ------------------------------------------------------------ */
+void config_defaults(struct config *conf);
+int config_load_file(struct config *conf, const char *path);
+int config_set(struct config *conf, const char *key, const char *value);
+int config_parse_addr(const char *text, uint16_t default_port,
+    struct addr *out);
+int config_parse_uint(const char *text, unsigned min, unsigned max,
+    unsigned *out);
+int config_finish(struct config *conf);
+bool config_same_upstreams(const struct config *a, const struct config *b);
+const char *addr_str(const struct addr *addr, char *buf, size_t len);
+bool addr_equal(const struct addr *a, const struct addr *b);
+uint16_t addr_port(const struct addr *addr);
+
+/* ---- listener.c ---------------------------------------------------------- */
+int listener_configure(const struct config *conf);
+void listener_event(struct handle *handle, const mio_event *ev);
+void listener_send_udp(struct listener *listener, const struct addr *to,
+    const uint8_t *msg, size_t len);
+bool listener_run_ready(void);
+void listener_stop_reading(void);
+void listener_close_all(void);
+int listener_write_portfile(const char *path);
+
+/* ---- conn.c -------------------------------------------------------------- */
+void conn_accept_all(int listen_fd, bool *more);
+void conn_query_started(struct conn *conn);
+void conn_event(struct handle *handle, const mio_event *ev);
+void conn_send(struct conn *conn, const uint8_t *msg, size_t len);
+void conn_query_done(struct conn *conn);
+void conn_run_deferred(void);
+void conn_shutdown(void);
+void conn_close_all(void);
+size_t conn_count(void);
+bool conn_writes_pending(void);
+
+/* ---- query.c ------------------------------------------------------------- */
+void query_receive(const uint8_t *msg, size_t len, const struct client *from);
+void query_upstream_done(struct query *q, int status, const uint8_t *abuf,
+    size_t alen);
+void query_detach_conn(struct conn *conn);
+void query_detach_listener(struct listener *listener);
+void query_link_attempt(struct query *q, struct attempt *attempt);
+size_t query_count(void);
+void query_fail_all(void);
+
+/* ---- upstream.c ---------------------------------------------------------- */
+int upstream_configure(const struct config *conf);
+bool upstream_event(const mio_event *ev);
+const struct timespec *upstream_timeout(const struct timespec *max,
+    struct timespec *buf);
+void upstream_process_timeouts(void);
+bool upstream_send(struct query *q, unsigned attempt, uint8_t *msg,
+    size_t len);
+void upstream_forget(struct attempt *attempt);
+unsigned upstream_count(void);
+void upstream_reap(void);
+void upstream_free_all(void);
+void upstream_log_counters(void);
+
+/* ---- dns.c --------------------------------------------------------------- */
+enum dns_verdict dns_parse_query(const uint8_t *msg, size_t len,
+    struct dns_query *q);
+size_t dns_build_upstream(const struct dns_query *q, uint16_t edns_size,
+    uint8_t *out, size_t cap);
+size_t dns_build_error(const struct dns_reply *r, int rcode, uint8_t *out,
+    size_t cap);
+int dns_build_answer(const struct dns_reply *r, const uint8_t *answer,
+    size_t alen, uint8_t *out, size_t cap, size_t *outlen, bool *truncated);
+
+/* ---- signals.c ----------------------------------------------------------- */
+int signals_init(const mio_registry *registry);
+void signals_event(void);
+void signals_fini(const mio_registry *registry);
+struct handle *signals_handle(void);
+
+/* ---- timer.c ------------------------------------------------------------- */
+uint64_t timer_now(void);
+void timer_update(void);
+void timer_arm(struct timer *timer, uint64_t when_ms);
+void timer_disarm(struct timer *timer);
+long timer_next_ms(void);
+void timer_run(void);
+
+#endif /* MIODNSD_H */

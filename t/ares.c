@@ -1,0 +1,533 @@
+/*
+ * t/ares.c - mio-ares: c-ares resolving through the loopback stub (t/stub.h)
+ * in every mode the stub has, under libmio's edge-triggered polling.
+ *
+ * The point of most cases is c-ares 1.18's one-recv-per-call TCP reader: an
+ * answer written in one segment, or a byte at a time, must complete long
+ * before the query's timeout. The rest cover timeouts folded into the poll
+ * timeout, stale tokens, and the deferred cancel and free.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mio-ares.h"
+#include "stub.h"
+#include "util.h"
+
+struct result {
+	bool done;
+	int status;
+	int rcode;
+	int ancount;
+	int alen;
+	long long at_ms;
+};
+
+struct env {
+	mio_poll *poll;
+	mio_events *events;
+	struct stub *stub;
+	mio_ares *ares;
+	int loops;		/* polls made by the last run_until() */
+	mio_token last_token;	/* the last adapter token seen in an event */
+};
+
+static void
+on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct result *r = arg;
+
+	(void)timeouts;
+	r->done = true;
+	r->status = status;
+	r->alen = alen;
+	r->at_ms = now_ms();
+	if (abuf != NULL && alen >= 12) {
+		r->rcode = abuf[3] & 0x0f;
+		r->ancount = abuf[6] << 8 | abuf[7];
+	}
+}
+
+/* A query for name/type with ID id and, if edns, a bare OPT record. */
+static int
+make_query(unsigned char *buf, const char *name, int type, int id, bool edns)
+{
+	int len = 12;
+
+	memset(buf, 0, 12);
+	buf[0] = (unsigned char)(id >> 8);
+	buf[1] = (unsigned char)id;
+	buf[2] = 0x01;		/* RD */
+	buf[5] = 1;
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		int n = dot ? (int)(dot - name) : (int)strlen(name);
+		buf[len++] = (unsigned char)n;
+		memcpy(buf + len, name, (size_t)n);
+		len += n;
+		name += n + (dot ? 1 : 0);
+	}
+	buf[len++] = 0;
+	buf[len++] = 0;
+	buf[len++] = (unsigned char)type;
+	buf[len++] = 0;
+	buf[len++] = 1;
+	if (edns) {
+		static const unsigned char opt[11] = { 0, 0, 41, 0x04, 0xd0 };
+		memcpy(buf + len, opt, sizeof(opt));
+		len += (int)sizeof(opt);
+		buf[11] = 1;
+	}
+	return len;
+}
+
+static void
+send_query(struct env *e, const char *name, int type, int id,
+    struct result *r)
+{
+	unsigned char q[512];
+	int len = make_query(q, name, type, id, true);
+
+	memset(r, 0, sizeof(*r));
+	mio_ares_send(e->ares, q, len, on_answer, r);
+}
+
+static int
+new_channel(struct env *e, int flags, int timeout_ms, mio_ares **out)
+{
+	struct ares_options o;
+	char csv[64];
+	int rc, optmask;
+
+	memset(&o, 0, sizeof(o));
+	o.flags = flags | ARES_FLAG_EDNS;
+	o.timeout = timeout_ms;
+	o.tries = 1;
+	o.nservers = 0;
+	o.ednspsz = 1232;
+	optmask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+	    ARES_OPT_SERVERS | ARES_OPT_EDNSPSZ;
+#if ARES_VERSION >= 0x011700
+	/* Every query must reach the stub: no answers from c-ares' cache
+	 * (on by default since 1.31). */
+	optmask |= ARES_OPT_QUERY_CACHE;
+	o.qcache_max_ttl = 0;
+#endif
+	rc = mio_ares_new(mio_poll_registry(e->poll), &o, optmask, out);
+	if (rc != 0)
+		return rc;
+	snprintf(csv, sizeof(csv), "127.0.0.1:%u", stub_port(e->stub));
+	if (ares_set_servers_ports_csv(mio_ares_channel(*out), csv) !=
+	    ARES_SUCCESS)
+		bail("ares_set_servers_ports_csv(%s) failed", csv);
+	return 0;
+}
+
+static void
+env_init(struct env *e, const struct stub_config *config, int flags,
+    int timeout_ms)
+{
+	int rc;
+
+	memset(e, 0, sizeof(*e));
+	if (mio_poll_new(&e->poll) != 0 || mio_events_new(&e->events, 64) != 0)
+		bail("poll setup failed");
+	if ((e->stub = stub_new(config)) == NULL)
+		sysbail("stub_new");
+	if (stub_start_thread(e->stub) != 0)
+		bail("stub thread");
+	if ((rc = new_channel(e, flags, timeout_ms, &e->ares)) != 0)
+		bail("mio_ares_new: %s", mio_strerror(rc));
+}
+
+static void
+env_fini(struct env *e)
+{
+	mio_ares_free(e->ares);
+	stub_join(e->stub);
+	stub_free(e->stub);
+	mio_events_free(e->events);
+	mio_poll_free(e->poll);
+}
+
+/* Polls until every result is done or limit_ms passed, the way a program
+ * would: c-ares' deadline folded into the timeout, timeouts processed
+ * after every poll. The extra adapter may be NULL. */
+static bool
+run_until(struct env *e, mio_ares *extra, struct result *r, int n,
+    long long limit_ms)
+{
+	long long end = now_ms() + limit_ms;
+
+	e->loops = 0;
+	for (;;) {
+		int pending = 0;
+		for (int i = 0; i < n; i++)
+			pending += !r[i].done;
+		if (pending == 0)
+			return true;
+		long long left = end - now_ms();
+		if (left <= 0)
+			return false;
+		struct timespec cap = ms_timeout(left), b1, b2;
+		const struct timespec *t = mio_ares_timeout(e->ares, &cap, &b1);
+		if (extra != NULL)
+			t = mio_ares_timeout(extra, t, &b2);
+		mio_poll_poll(e->poll, e->events, t);
+		e->loops++;
+		MIO_EVENTS_FOREACH(ev, e->events) {
+			if (mio_ares_process_event(e->ares, ev)) {
+				e->last_token = mio_event_token(ev);
+				continue;
+			}
+			if (extra == NULL || !mio_ares_process_event(extra, ev))
+				diag("event with a foreign token");
+		}
+		mio_ares_process_timeouts(e->ares);
+		if (extra != NULL)
+			mio_ares_process_timeouts(extra);
+	}
+}
+
+static void
+check_new_errors(void)
+{
+	mio_poll *poll;
+	mio_ares *ma = NULL;
+	struct ares_options o = { .flags = 0 };
+
+	if (mio_poll_new(&poll) != 0)
+		bail("mio_poll_new");
+	is_errno(mio_ares_new(NULL, NULL, 0, &ma), -EINVAL,
+	    "mio_ares_new without a registry is -EINVAL");
+	is_errno(mio_ares_new(mio_poll_registry(poll), &o,
+		     ARES_OPT_SOCK_STATE_CB, &ma), -EINVAL,
+	    "the socket-state callback is the adapter's: -EINVAL");
+	is_errno(mio_ares_new(mio_poll_registry(poll), NULL, ARES_OPT_FLAGS,
+		     &ma), -EINVAL, "an optmask without options is -EINVAL");
+	ok(ma == NULL, "and nothing was created");
+	mio_ares_free(NULL);
+	mio_poll_free(poll);
+}
+
+/* One query through a stub configured by config; name decides the mode. */
+static void
+check_mode(const char *what, const struct stub_config *config, int flags,
+    const char *name, int type, int want_ancount)
+{
+	struct env e;
+	struct result r;
+	long long start;
+	struct stub_counts counts;
+
+	env_init(&e, config, flags, 2000);
+	start = now_ms();
+	send_query(&e, name, type, 0x1234, &r);
+	ok(run_until(&e, NULL, &r, 1, 3000), "%s: the callback ran", what);
+	is_int(r.status, ARES_SUCCESS, "%s: status ARES_SUCCESS", what);
+	is_int(r.ancount, want_ancount, "%s: %d answer records", what,
+	    want_ancount);
+	ok(r.at_ms - start < 1000,
+	    "%s: answered in %lld ms, long before the 2000 ms timeout", what,
+	    r.at_ms - start);
+	is_int(mio_ares_take_error(e.ares), 0, "%s: no registration error",
+	    what);
+	stub_get_counts(e.stub, &counts);
+	if (flags & ARES_FLAG_USEVC)
+		ok(counts.tcp_queries >= 1 && counts.udp_queries == 0,
+		    "%s: the query went over TCP", what);
+	env_fini(&e);
+}
+
+static void
+check_modes(void)
+{
+	struct stub_config plain = { .family = 0 };
+	struct stub_config split = { .split_tcp = true };
+	struct stub_config trunc = { .truncate_udp = true };
+
+	check_mode("udp", &plain, 0, "a.example.test", 1, 1);
+	check_mode("tcp, answer in one segment", &plain, ARES_FLAG_USEVC,
+	    "a.example.test", 1, 1);
+	check_mode("tcp, 900-byte answer in one segment", &plain,
+	    ARES_FLAG_USEVC, "big.example.test", 16, 4);
+	check_mode("tcp, answer a byte at a time", &split, ARES_FLAG_USEVC,
+	    "a.example.test", 28, 1);
+	check_mode("udp truncated, retried over tcp", &trunc, 0,
+	    "a.example.test", 15, 1);
+	check_mode("udp, 4 KB answer over tcp", &plain, 0,
+	    "huge.example.test", 16, 16);
+	check_mode("udp, delayed 200 ms", &plain, 0, "delay200.example.test",
+	    1, 1);
+}
+
+static void
+check_servfail(void)
+{
+	struct stub_config config = { .family = 0 };
+	struct env e;
+	struct result r;
+
+	env_init(&e, &config, ARES_FLAG_NOCHECKRESP, 2000);
+	send_query(&e, "servfail.example.test", 1, 7, &r);
+	run_until(&e, NULL, &r, 1, 3000);
+	ok(r.done && r.status == ARES_SUCCESS && r.rcode == 2,
+	    "NOCHECKRESP: the SERVFAIL answer is handed over (status %d, "
+	    "rcode %d)", r.status, r.rcode);
+	env_fini(&e);
+
+	env_init(&e, &config, 0, 2000);
+	long long start = now_ms();
+	send_query(&e, "servfail.example.test", 1, 8, &r);
+	run_until(&e, NULL, &r, 1, 3000);
+	ok(r.done && r.status != ARES_SUCCESS,
+	    "without NOCHECKRESP SERVFAIL fails the query (%s)",
+	    ares_strerror(r.status));
+	ok(r.at_ms - start < 1000, "at once, not at the timeout (%lld ms)",
+	    r.at_ms - start);
+	env_fini(&e);
+}
+
+/* A silent server: the callback must come from the timeout processing at
+ * about the timeout, and the loop must sleep, not spin, until then. */
+static void
+check_timeout(void)
+{
+	struct stub_config config = { .drop = true };
+	struct env e;
+	struct result r;
+	struct timespec max = { 10, 0 }, buf;
+	const struct timespec *t;
+
+	env_init(&e, &config, 0, 300);
+	t = mio_ares_timeout(e.ares, &max, &buf);
+	ok(t == &max, "no query pending: mio_ares_timeout returns max");
+	ok(mio_ares_timeout(e.ares, NULL, &buf) == NULL,
+	    "and NULL (forever) for NULL");
+	long long start = now_ms();
+	send_query(&e, "a.example.test", 1, 9, &r);
+	t = mio_ares_timeout(e.ares, &max, &buf);
+	ok(t == &buf && buf.tv_sec == 0 && buf.tv_nsec > 0 &&
+		buf.tv_nsec <= 302000000,
+	    "with a query pending: the time to its 300 ms timeout (%ld ns)",
+	    (long)buf.tv_nsec);
+	ok(run_until(&e, NULL, &r, 1, 3000), "the silent query ended");
+	is_int(r.status, ARES_ETIMEOUT, "with ARES_ETIMEOUT");
+	long long took = r.at_ms - start;
+	ok(took >= 290 && took < 1000, "after %lld ms (timeout 300)", took);
+	ok(e.loops < 20, "in %d polls: the loop slept until the deadline",
+	    e.loops);
+	env_fini(&e);
+}
+
+/* Many queries at once, UDP and TCP on two adapters sharing one poll. */
+static void
+check_concurrent(void)
+{
+	struct stub_config config = { .delay_ms = 20 };
+	enum { NUDP = 100, NTCP = 40 };
+	static struct result r[NUDP + NTCP];
+	struct env e;
+	mio_ares *tcp;
+	char name[64];
+	bool all = true;
+	int rc;
+
+	env_init(&e, &config, 0, 3000);
+	if ((rc = new_channel(&e, ARES_FLAG_USEVC, 3000, &tcp)) != 0)
+		bail("second channel: %s", mio_strerror(rc));
+	for (int i = 0; i < NUDP + NTCP; i++) {
+		unsigned char q[512];
+		snprintf(name, sizeof(name), "q%d.load.example.test", i);
+		int len = make_query(q, name, 1, i, i % 2);
+		memset(&r[i], 0, sizeof(r[i]));
+		mio_ares_send(i < NUDP ? e.ares : tcp, q, len, on_answer,
+		    &r[i]);
+	}
+	ok(run_until(&e, tcp, r, NUDP + NTCP, 5000),
+	    "%d UDP and %d TCP queries on two adapters all ended", NUDP, NTCP);
+	for (int i = 0; i < NUDP + NTCP; i++)
+		all &= r[i].status == ARES_SUCCESS && r[i].ancount == 1;
+	ok(all, "every one with its answer");
+	ok(!mio_ares_owns_token(tcp, e.last_token) &&
+		mio_ares_owns_token(e.ares, e.last_token),
+	    "each adapter owns its tokens and not the other's");
+	ok(!mio_ares_owns_token(e.ares, 0) &&
+		!mio_ares_owns_token(e.ares, (mio_token)(uintptr_t)&e),
+	    "small integers and the caller's pointers are not the adapter's");
+	mio_ares_free(tcp);
+	env_fini(&e);
+}
+
+/* An event carrying the token of a socket c-ares has closed since: the
+ * adapter claims it and does nothing with it. */
+static void
+check_stale_token(void)
+{
+	struct stub_config config = { .family = 0 };
+	struct env e;
+	struct result r;
+	int fds[2];
+	char c;
+
+	env_init(&e, &config, 0, 2000);
+	send_query(&e, "a.example.test", 1, 10, &r);
+	is_int((long long)mio_ares_socket_count(e.ares), 1,
+	    "a query opened one registered socket");
+	run_until(&e, NULL, &r, 1, 3000);
+	is_int((long long)mio_ares_socket_count(e.ares), 0,
+	    "the socket was deregistered when c-ares closed it");
+	mio_token stale = e.last_token;
+	ok(stale != 0 && mio_ares_owns_token(e.ares, stale),
+	    "its token still belongs to the adapter");
+
+	nb_pipe(fds);
+	if (mio_registry_register_fd(mio_poll_registry(e.poll), fds[0], stale,
+		MIO_READABLE) != 0)
+		bail("register pipe");
+	if (write(fds[1], "x", 1) != 1)
+		sysbail("write");
+	struct timespec t = ms_timeout(1000);
+	mio_poll_poll(e.poll, e.events, &t);
+	const mio_event *ev = mio_events_first(e.events);
+	ok(ev != NULL && mio_event_token(ev) == stale,
+	    "an event arrives with the stale token");
+	is_int(ev ? mio_ares_process_event(e.ares, ev) : -1, 1,
+	    "mio_ares_process_event claims it");
+	ok(read(fds[0], &c, 1) == 1, "and left the descriptor alone");
+	mio_registry_deregister_fd(mio_poll_registry(e.poll), fds[0]);
+	close(fds[0]);
+	close(fds[1]);
+
+	send_query(&e, "a.example.test", 28, 11, &r);
+	ok(run_until(&e, NULL, &r, 1, 3000) && r.status == ARES_SUCCESS,
+	    "a new socket of the channel works afterwards");
+	ok(e.last_token != stale, "with a token of its own");
+	env_fini(&e);
+}
+
+struct reentry {
+	struct env *env;
+	struct result result;
+	bool free_it;
+};
+
+static void
+on_answer_reenter(void *arg, int status, int timeouts, unsigned char *abuf,
+    int alen)
+{
+	struct reentry *re = arg;
+
+	on_answer(&re->result, status, timeouts, abuf, alen);
+	if (re->free_it) {
+		mio_ares_free(re->env->ares);
+		re->env->ares = NULL;
+	} else {
+		mio_ares_cancel(re->env->ares);
+	}
+}
+
+static void
+check_reentry(void)
+{
+	struct stub_config config = { .family = 0 };
+	struct env e;
+	struct reentry re = { .env = &e };
+	struct result slow;
+	unsigned char q[512];
+	int len;
+
+	env_init(&e, &config, 0, 2000);
+	len = make_query(q, "a.example.test", 1, 20, true);
+	mio_ares_send(e.ares, q, len, on_answer_reenter, &re);
+	send_query(&e, "delay800.example.test", 1, 21, &slow);
+	struct result both[2];
+	for (long long end = now_ms() + 3000;
+	    (!re.result.done || !slow.done) && now_ms() < end;) {
+		struct timespec t = ms_timeout(100);
+		mio_poll_poll(e.poll, e.events, &t);
+		MIO_EVENTS_FOREACH(ev, e.events)
+			mio_ares_process_event(e.ares, ev);
+		mio_ares_process_timeouts(e.ares);
+	}
+	both[0] = re.result;
+	both[1] = slow;
+	ok(both[0].status == ARES_SUCCESS,
+	    "the first query was answered and its callback cancelled");
+	is_int(both[1].status, ARES_ECANCELLED,
+	    "the deferred ares_cancel ended the pending query");
+
+	/* The pending query first: the other one's callback may run inside
+	 * mio_ares_send() (c-ares 1.34 answers from its cache there). */
+	re.free_it = true;
+	re.result.done = false;
+	send_query(&e, "delay800.example.test", 1, 22, &slow);
+	mio_ares_send(e.ares, q, len, on_answer_reenter, &re);
+	for (long long end = now_ms() + 3000;
+	    e.ares != NULL && now_ms() < end;) {
+		struct timespec t = ms_timeout(100);
+		mio_poll_poll(e.poll, e.events, &t);
+		MIO_EVENTS_FOREACH(ev, e.events) {
+			if (e.ares != NULL)
+				mio_ares_process_event(e.ares, ev);
+		}
+		if (e.ares != NULL)
+			mio_ares_process_timeouts(e.ares);
+	}
+	ok(e.ares == NULL && re.result.status == ARES_SUCCESS,
+	    "mio_ares_free from a callback was deferred, not a crash");
+	is_int(slow.status, ARES_EDESTRUCTION,
+	    "the pending query ended with ARES_EDESTRUCTION");
+	env_fini(&e);
+}
+
+static void
+check_ipv6(void)
+{
+	struct stub_config config = { .family = AF_INET6 };
+	struct stub *stub = stub_new(&config);
+	struct env e;
+	struct result r;
+	char csv[64];
+
+	if (stub == NULL) {
+		skip(2, "no IPv6 loopback");
+		return;
+	}
+	stub_free(stub);
+	env_init(&e, &config, 0, 2000);
+	snprintf(csv, sizeof(csv), "[::1]:%u", stub_port(e.stub));
+	is_int(ares_set_servers_ports_csv(mio_ares_channel(e.ares), csv),
+	    ARES_SUCCESS, "an IPv6 server");
+	send_query(&e, "a.example.test", 28, 30, &r);
+	ok(run_until(&e, NULL, &r, 1, 3000) && r.status == ARES_SUCCESS &&
+		r.ancount == 1,
+	    "resolves over ::1");
+	env_fini(&e);
+}
+
+int
+main(void)
+{
+	plan_lazy();
+	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+		bail("ares_library_init");
+	diag("c-ares %s", ares_version(NULL));
+	check_new_errors();
+	check_modes();
+	check_servfail();
+	check_timeout();
+	check_concurrent();
+	check_stale_token();
+	check_reentry();
+	check_ipv6();
+	ares_library_cleanup();
+	return tap_failures() == 0 ? 0 : 1;
+}
