@@ -51,6 +51,11 @@
  * file is closed, so a dup()ed descriptor keeps delivering events; kqueue
  * drops the filters when the registered number is closed.
  *
+ * Fork. A kqueue is not inherited by a child process, and an epoll instance
+ * is shared with it, so neither parent nor child can keep using a poll made
+ * before fork() on both backends alike: fork first, then create the poll
+ * (a daemon that detaches does exactly this).
+ *
  * Threads. A mio_registry may be used from any thread, also while another
  * thread is blocked in mio_poll_poll() on the same poll. mio_poll_poll()
  * itself must not run on two threads at once for the same poll, and one
