@@ -65,23 +65,25 @@ check_build() {
 	return 1
 }
 
-# install_check BUILD: make install into a scratch prefix, then build and
+# install_check BUILD: make install into a scratch DESTDIR, then build and
 # run the README's example the way a user would, through pkg-config.
 install_check() {
-	prefix=$(mktemp -d) || return 1
-	log "make install into $prefix, then the README example via pkg-config"
-	make -C "$1" install prefix="$prefix" >"$1/install.out" 2>&1 || {
-		tail -n 20 "$1/install.out"; rm -rf "$prefix"; return 1; }
+	dest=$(mktemp -d) || return 1
+	log "make install DESTDIR=$dest, then the README example via pkg-config"
+	make -C "$1" install DESTDIR="$dest" >"$1/install.out" 2>&1 || {
+		tail -n 20 "$1/install.out"; rm -rf "$dest"; return 1; }
+	prefix=$(sed -n 's/^prefix=//p' "$1/libmio.pc")
+	root=$dest$prefix
 	ok=0
 	for f in include/mio.h lib/pkgconfig/libmio.pc share/man/man3/mio.3; do
-		[ -f "$prefix/$f" ] || { echo "not installed: $f"; ok=1; }
+		[ -f "$root/$f" ] || { echo "not installed: $f"; ok=1; }
 	done
-	pcpath="$prefix/lib/pkgconfig"
-	flags=$(PKG_CONFIG_PATH="$pcpath" pkg-config --cflags --libs libmio) || ok=1
-	cc -o "$prefix/readiness" "$top/docs/examples/readiness.c" $flags \
-		-Wl,-rpath,"$prefix/lib" || ok=1
-	[ $ok -eq 0 ] && "$prefix/readiness" || ok=1
-	rm -rf "$prefix"
+	flags=$(PKG_CONFIG_SYSROOT_DIR="$dest" PKG_CONFIG_PATH="$root/lib/pkgconfig" \
+		pkg-config --cflags --libs libmio) || ok=1
+	cc -o "$dest/readiness" "$top/docs/examples/readiness.c" $flags \
+		-Wl,-rpath,"$root/lib" || ok=1
+	[ $ok -eq 0 ] && "$dest/readiness" || ok=1
+	rm -rf "$dest"
 	return $ok
 }
 
