@@ -7,6 +7,9 @@
  * the default listening address, and the system's resolvers when no
  * upstream was given. A resolv.conf server that is one of our own
  * listening addresses is skipped, since forwarding to ourselves would loop.
+ * Zone files named by a relative path are found from the directory of the
+ * configuration file that names them (from the working directory at start
+ * for -z), and kept as absolute paths, since a daemon reloads from "/".
  */
 #include "config.h"
 
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "miodnsd.h"
@@ -164,6 +168,179 @@ config_parse_uint(const char *text, unsigned min, unsigned max,
 	return 0;
 }
 
+/*
+ * Parses "ADDR" or "ADDR/BITS", IPv4 or IPv6 (no brackets). Returns 0 or
+ * -EINVAL.
+ */
+int
+config_parse_prefix(const char *text, struct prefix *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	size_t hostlen = slash != NULL ? (size_t)(slash - text) : strlen(text);
+	unsigned bits;
+
+	if (hostlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, text, hostlen);
+	host[hostlen] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, host, out->addr) == 1) {
+		out->family = AF_INET;
+		bits = 32;
+	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+		out->family = AF_INET6;
+		bits = 128;
+	} else {
+		return -EINVAL;
+	}
+	if (slash != NULL && config_parse_uint(slash + 1, 0, bits, &bits) != 0)
+		return -EINVAL;
+	out->bits = bits;
+	return 0;
+}
+
+static bool
+config_prefix_contains(const struct prefix *p, int family,
+    const uint8_t *addr)
+{
+	unsigned full = p->bits / 8, rest = p->bits % 8;
+
+	if (p->family != family || memcmp(p->addr, addr, full) != 0)
+		return false;
+	return rest == 0 ||
+	    ((p->addr[full] ^ addr[full]) & (0xff00 >> rest) & 0xff) == 0;
+}
+
+/* Whether addr is in one of the n prefixes of list. An IPv4 address
+ * mapped into IPv6 (::ffff:a.b.c.d) counts as the IPv4 address. */
+bool
+config_prefix_match(const struct prefix *list, int n, const struct addr *addr)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *bytes;
+	int family = addr->ss.ss_family;
+
+	if (family == AF_INET6) {
+		bytes = addr_in6(addr)->sin6_addr.s6_addr;
+		if (memcmp(bytes, mapped, sizeof(mapped)) == 0) {
+			family = AF_INET;
+			bytes += sizeof(mapped);
+		}
+	} else if (family == AF_INET) {
+		bytes = (const uint8_t *)&addr_in(addr)->sin_addr.s_addr;
+	} else {
+		return false;
+	}
+	for (int i = 0; i < n; i++) {
+		if (config_prefix_contains(&list[i], family, bytes))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Makes path absolute: relative to base (a directory), or to the working
+ * directory when base is NULL. Returns 0 or -1 after logging why.
+ */
+int
+config_absolute_path(const char *path, const char *base, char *out,
+    size_t len)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/') {
+		n = snprintf(out, len, "%s", path);
+	} else {
+		if (base == NULL && (base = getcwd(cwd, sizeof(cwd))) == NULL) {
+			log_warn("getcwd");
+			return -1;
+		}
+		n = snprintf(out, len, "%s/%s", base, path);
+	}
+	if (n < 0 || (size_t)n >= len) {
+		log_warnx("%s: path too long", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* "zone ORIGIN FILE": the file relative to base (see above). */
+static int
+config_add_zone(struct config *conf, const char *value, const char *base)
+{
+	struct config_zone *z;
+	size_t n = strcspn(value, " \t");
+	const char *path = value + n + strspn(value + n, " \t");
+
+	if (n == 0 || *path == '\0') {
+		log_warnx("zone: want ORIGIN FILE, not \"%s\"", value);
+		return -1;
+	}
+	if (conf->nzones == MIODNSD_MAX_ZONES) {
+		log_warnx("more than %d zones", MIODNSD_MAX_ZONES);
+		return -1;
+	}
+	z = &conf->zones[conf->nzones];
+	if (n >= sizeof(z->origin)) {
+		log_warnx("zone: origin too long");
+		return -1;
+	}
+	memcpy(z->origin, value, n);
+	z->origin[n] = '\0';
+	if (config_absolute_path(path, base, z->path, sizeof(z->path)) != 0)
+		return -1;
+	conf->nzones++;
+	return 0;
+}
+
+/* "allow-stats PREFIX", "allow-stats none" or "allow-stats any". */
+static int
+config_add_allow(struct config *conf, const char *value)
+{
+	conf->allow_stats_set = true;
+	if (strcmp(value, "none") == 0)
+		return 0;
+	if (strcmp(value, "any") == 0)
+		return config_add_allow(conf, "0.0.0.0/0") != 0 ||
+		    config_add_allow(conf, "::/0") != 0 ? -1 : 0;
+	if (conf->nallow_stats == MIODNSD_MAX_ALLOW) {
+		log_warnx("more than %d allow-stats prefixes",
+		    MIODNSD_MAX_ALLOW);
+		return -1;
+	}
+	if (config_parse_prefix(value,
+		&conf->allow_stats[conf->nallow_stats]) != 0) {
+		log_warnx("allow-stats: \"%s\" is not ADDR[/BITS], none or any",
+		    value);
+		return -1;
+	}
+	conf->nallow_stats++;
+	return 0;
+}
+
+static int
+config_set_builtin(struct config *conf, const char *value)
+{
+	static const char *const names[] = {
+		[BUILTIN_AUTO] = "auto",
+		[BUILTIN_ALL] = "all",
+		[BUILTIN_LOCALHOST] = "localhost",
+		[BUILTIN_NONE] = "none",
+	};
+
+	for (size_t i = 0; i < nitems(names); i++) {
+		if (strcmp(value, names[i]) == 0) {
+			conf->builtin_zones = (enum builtin_zones)i;
+			return 0;
+		}
+	}
+	log_warnx("builtin-zones: \"%s\" is not auto, all, localhost or none",
+	    value);
+	return -1;
+}
+
 /* Adds an address to a list; an upstream needs a port other than 0. */
 static int
 config_add_addr(struct addr *list, int *n, int max, const char *text,
@@ -216,12 +393,20 @@ static const struct config_string {
 	    sizeof(((struct config *)0)->portfile) },
 };
 
-/* Applies one "keyword value" line; 0 or -1 after logging why. */
-int
-config_set(struct config *conf, const char *key, const char *value)
+/* Applies one "keyword value" line; relative paths are taken from dir
+ * (NULL: the working directory). 0 or -1 after logging why. */
+static int
+config_set_from(struct config *conf, const char *key, const char *value,
+    const char *dir)
 {
 	char *base = (char *)conf;
 
+	if (strcmp(key, "zone") == 0)
+		return config_add_zone(conf, value, dir);
+	if (strcmp(key, "allow-stats") == 0)
+		return config_add_allow(conf, value);
+	if (strcmp(key, "builtin-zones") == 0)
+		return config_set_builtin(conf, value);
 	if (strcmp(key, "listen") == 0)
 		return config_add_addr(conf->listen, &conf->nlisten,
 		    MIODNSD_MAX_LISTEN, value, "listen", true);
@@ -254,6 +439,12 @@ config_set(struct config *conf, const char *key, const char *value)
 	return -1;
 }
 
+int
+config_set(struct config *conf, const char *key, const char *value)
+{
+	return config_set_from(conf, key, value, NULL);
+}
+
 /* Splits a line into keyword and value; false for blank and comments. */
 static bool
 config_split(char *line, char **key, char **value)
@@ -283,7 +474,7 @@ config_split(char *line, char **key, char **value)
 int
 config_load_file(struct config *conf, const char *path)
 {
-	char line[512], *key, *value;
+	char line[1024], dir[PATH_MAX], *key, *value, *slash;
 	int lineno = 0, errors = 0;
 	FILE *f;
 
@@ -291,6 +482,11 @@ config_load_file(struct config *conf, const char *path)
 		log_warn("%s", path);
 		return -1;
 	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		if (!config_split(line, &key, &value))
@@ -299,7 +495,7 @@ config_load_file(struct config *conf, const char *path)
 			log_warnx("%s:%d: \"%s\" needs a value", path, lineno,
 			    key);
 			errors++;
-		} else if (config_set(conf, key, value) != 0) {
+		} else if (config_set_from(conf, key, value, dir) != 0) {
 			log_warnx("%s:%d: in this line", path, lineno);
 			errors++;
 		}
@@ -393,14 +589,22 @@ config_finish(struct config *conf)
 			return -1;
 		}
 	}
+	if (!conf->allow_stats_set) {
+		config_add_allow(conf, "127.0.0.0/8");
+		config_add_allow(conf, "::1");
+	}
 	if (conf->nupstream == 0) {
 		conf->upstream_from_resolv = true;
 		config_read_resolv(conf);
-		if (conf->nupstream == 0) {
-			log_warnx("no upstream server: give -u ADDR or a "
-			    "nameserver in %s", conf->resolv_conf);
-			return -1;
-		}
+	}
+	if (conf->nupstream == 0 && conf->nzones > 0) {
+		/* Zones alone are a configuration: an authoritative server,
+		 * which refuses what is not its own. */
+		log_info("no upstream server: answering from the zones only");
+	} else if (conf->nupstream == 0) {
+		log_warnx("no upstream server: give -u ADDR or a "
+		    "nameserver in %s", conf->resolv_conf);
+		return -1;
 	}
 	return 0;
 }

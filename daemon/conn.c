@@ -41,6 +41,7 @@ struct conn {
 	struct handle handle;		/* HANDLE_CONN */
 	TAILQ_ENTRY(conn) entry;
 	int fd;
+	struct addr peer;		/* for allow-stats */
 	uint8_t *rbuf;			/* a partial message or several */
 	size_t rlen, rcap;
 	STAILQ_HEAD(, wbuf) wqueue;
@@ -117,7 +118,7 @@ conn_maybe_close(struct conn *c)
 }
 
 static void
-conn_new(int fd)
+conn_new(int fd, const struct addr *peer)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	int one = 1, rc;
@@ -128,6 +129,7 @@ conn_new(int fd)
 	}
 	c->handle.kind = HANDLE_CONN;
 	c->fd = fd;
+	c->peer = *peer;
 	STAILQ_INIT(&c->wqueue);
 	c->idle.fire = conn_idle_fire;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -149,8 +151,9 @@ void
 conn_accept_all(int listen_fd, bool *more)
 {
 	for (int i = 0; i < CONN_ACCEPT_BATCH; i++) {
-		int fd = accept4(listen_fd, NULL, NULL,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct addr peer = { .len = sizeof(peer.ss) };
+		int fd = accept4(listen_fd, (struct sockaddr *)&peer.ss,
+		    &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EBADF || errno == EINVAL) {
@@ -174,7 +177,7 @@ conn_accept_all(int listen_fd, bool *more)
 			close(fd);
 			continue;
 		}
-		conn_new(fd);
+		conn_new(fd, &peer);
 	}
 	*more = true;
 }
@@ -282,7 +285,7 @@ conn_parse(struct conn *c)
 
 	while (!c->closed && !c->paused && c->rlen - off >= 2) {
 		size_t len = (size_t)(c->rbuf[off] << 8 | c->rbuf[off + 1]);
-		struct client from = { .conn = c };
+		struct client from = { .conn = c, .addr = c->peer };
 		if (c->rlen - off < 2 + len)
 			break;
 		if (!c->draining)

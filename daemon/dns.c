@@ -16,7 +16,9 @@
  * it stays valid; the upstream's OPT record is dropped together with any
  * record after it (nothing can point forward into them), and our own OPT
  * is appended for clients that sent one (RFC 6891 6.1.1: OPT is never
- * forwarded).
+ * forwarded). AA is cleared: a forwarder is not the authority for what it
+ * relays (RFC 1035 4.1.1), and its answers must look the same whether
+ * they came from upstream just now or, later, from its cache.
  */
 #include "config.h"
 
@@ -25,11 +27,11 @@
 #include "miodnsd.h"
 
 #define DNS_HEADER 12
-#define DNS_OPT_LEN 11
 #define DNS_TYPE_OPT 41
 #define DNS_TYPE_IXFR 251
 #define DNS_TYPE_AXFR 252
 #define DNS_FLAG_QR 0x80
+#define DNS_FLAG_AA 0x04
 #define DNS_FLAG_TC 0x02
 #define DNS_FLAG_RD 0x01
 #define DNS_FLAG_RA 0x80
@@ -268,6 +270,35 @@ dns_put_head(const struct dns_reply *r, uint8_t flags1, uint8_t flags2,
 }
 
 /*
+ * The start of a reply miodnsd writes itself: the client's ID, opcode and
+ * RD, QR and RA set, and the question as the client wrote it. Returns the
+ * length, or 0 if cap is too small (or there is no question).
+ */
+size_t
+dns_reply_begin(const struct dns_reply *r, uint8_t *out, size_t cap)
+{
+	if (r->question == NULL || DNS_HEADER + r->question_len > cap)
+		return 0;
+	return dns_put_head(r, (uint8_t)(DNS_FLAG_QR | (r->flags1 & 0x79)),
+	    DNS_FLAG_RA, out);
+}
+
+/* Appends our OPT to a reply of len bytes if the client sent one, and
+ * counts it in ARCOUNT. Returns the new length, or 0 if cap is too small. */
+size_t
+dns_reply_end(const struct dns_reply *r, uint8_t *out, size_t len,
+    size_t cap)
+{
+	if (!r->edns)
+		return len;
+	if (len + DNS_OPT_LEN > cap)
+		return 0;
+	len += dns_put_opt(out + len, r->edns_size, 0, r->edns_do);
+	dns_set16(out + 10, (uint16_t)(dns_get16(out + 10) + 1));
+	return len;
+}
+
+/*
  * An error reply: the client's ID, opcode and RD, RA set, the question if
  * it was readable, and our OPT if the client sent a well-formed one (which
  * also carries the upper bits of an extended RCODE such as BADVERS).
@@ -333,7 +364,7 @@ dns_walk_answer(const uint8_t *msg, size_t len, size_t qlen,
 
 /*
  * Dresses an upstream answer for the client: its ID and question, RD as
- * the client set it, our OPT, and no more than r->limit bytes. If the
+ * the client set it, AA clear, our OPT, and no more than r->limit bytes. If the
  * answer and authority records do not fit, the reply is the bare question
  * with TC set (the client retries over TCP); additional records that do
  * not fit are left out without TC (RFC 2181 9).
@@ -361,7 +392,7 @@ dns_build_answer(const struct dns_reply *r, const uint8_t *answer,
 	    l.bad_ext_rcode)
 		return -1;
 
-	flags1 = (uint8_t)((answer[2] & ~DNS_FLAG_RD) |
+	flags1 = (uint8_t)((answer[2] & ~(DNS_FLAG_RD | DNS_FLAG_AA)) |
 	    (r->flags1 & DNS_FLAG_RD));
 	flags2 = answer[3];
 	*truncated = l.body_end + reserve > limit;

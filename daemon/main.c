@@ -11,6 +11,11 @@
  * Signals are turned into loop events by signals.c; what they ask for
  * (reload, shutdown) is done at the top of the loop, between batches of
  * events, never inside an event handler or a c-ares callback.
+ *
+ * Zones load with the configuration, before anything is bound, so that a
+ * broken zone file stops the start (and -n) with its file and line; on
+ * SIGHUP they load into a new set that replaces the old one only if
+ * everything loaded.
  */
 #include "config.h"
 
@@ -45,6 +50,12 @@ struct cmdline {
 	int nlisten;
 	char *upstream[MIODNSD_MAX_UPSTREAM + 1];
 	int nupstream;
+	/* -z ORIGIN=FILE as "ORIGIN /absolute/file", the "zone" keyword's
+	 * value, since the daemon reloads from "/". */
+	char zone[MIODNSD_MAX_ZONES][800];
+	int nzones;
+	char *allow_stats[MIODNSD_MAX_ALLOW + 1];
+	int nallow_stats;
 	/* Single-valued settings as configuration keywords. */
 	const char *keys[8];
 	const char *values[8];
@@ -75,9 +86,13 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: miodnsd [-dhnqvV] [-c file] [-l addr:port] "
 	    "[-u addr[:port]]\n"
-	    "               [-t ms] [-p pidfile] [-P portfile] [--user user]\n"
-	    "With no options: listen on %s (UDP and TCP) and forward to\n"
-	    "the nameservers of %s. See miodnsd(8).\n",
+	    "               [-z origin=file] [-t ms] [-p pidfile] "
+	    "[-P portfile]\n"
+	    "               [--user user] [--allow-stats prefix] "
+	    "[--builtin-zones mode]\n"
+	    "With no options: listen on %s (UDP and TCP), answer for\n"
+	    "localhost. and example.test., and forward the rest to the\n"
+	    "nameservers of %s. See miodnsd(8).\n",
 	    MIODNSD_DEFAULT_LISTEN, MIODNSD_RESOLV_CONF);
 	exit(status);
 }
@@ -91,10 +106,32 @@ main_add_setting(struct cmdline *cmd, const char *key, const char *value)
 	cmd->values[cmd->nsettings++] = value;
 }
 
+/* -z ORIGIN=FILE: the file made absolute now, while the working
+ * directory is the user's. */
+static void
+main_add_zone(struct cmdline *cmd, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char path[PATH_MAX];
+
+	if (eq == NULL || eq == arg || eq[1] == '\0')
+		fatalx("-z %s: want ORIGIN=FILE", arg);
+	if (cmd->nzones == MIODNSD_MAX_ZONES)
+		fatalx("too many -z options");
+	if (config_absolute_path(eq + 1, NULL, path, sizeof(path)) != 0)
+		exit(1);
+	if (snprintf(cmd->zone[cmd->nzones], sizeof(cmd->zone[0]), "%.*s %s",
+	    (int)(eq - arg), arg, path) >= (int)sizeof(cmd->zone[0]))
+		fatalx("-z %s: too long", arg);
+	cmd->nzones++;
+}
+
 static void
 main_parse_args(int argc, char **argv, struct cmdline *cmd)
 {
 	static const struct option longopts[] = {
+		{ "allow-stats", required_argument, NULL, 'A' },
+		{ "builtin-zones", required_argument, NULL, 'B' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -102,9 +139,15 @@ main_parse_args(int argc, char **argv, struct cmdline *cmd)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:dhl:nP:p:qt:u:vV", longopts,
+	while ((ch = getopt_long(argc, argv, "c:dhl:nP:p:qt:u:vVz:", longopts,
 		    NULL)) != -1) {
 		switch (ch) {
+		case 'A':
+			if (cmd->nallow_stats == MIODNSD_MAX_ALLOW)
+				fatalx("too many --allow-stats options");
+			cmd->allow_stats[cmd->nallow_stats++] = optarg;
+			break;
+		case 'B': main_add_setting(cmd, "builtin-zones", optarg); break;
 		case 'c':
 			/* Absolute, because a daemon reloads from "/". */
 			if (realpath(optarg, cmd->config_file) == NULL)
@@ -129,6 +172,7 @@ main_parse_args(int argc, char **argv, struct cmdline *cmd)
 			break;
 		case 'U': main_add_setting(cmd, "user", optarg); break;
 		case 'v': cmd->verbosity++; break;
+		case 'z': main_add_zone(cmd, optarg); break;
 		case 'V':
 			printf("miodnsd %s (libmio %s, %s; c-ares %s)\n",
 			    PACKAGE_VERSION, mio_version(), mio_backend(),
@@ -159,6 +203,15 @@ main_build_config(const struct cmdline *cmd, struct config *conf)
 		conf->nupstream = 0;
 	for (int i = 0; i < cmd->nupstream; i++)
 		errors += config_set(conf, "upstream", cmd->upstream[i]) != 0;
+	for (int i = 0; i < cmd->nzones; i++)
+		errors += config_set(conf, "zone", cmd->zone[i]) != 0;
+	if (cmd->nallow_stats > 0) {
+		conf->nallow_stats = 0;
+		conf->allow_stats_set = false;
+	}
+	for (int i = 0; i < cmd->nallow_stats; i++)
+		errors += config_set(conf, "allow-stats",
+		    cmd->allow_stats[i]) != 0;
 	for (int i = 0; i < cmd->nsettings; i++)
 		errors += config_set(conf, cmd->keys[i], cmd->values[i]) != 0;
 	if (cmd->daemonize && conf->pidfile[0] == '\0')
@@ -207,46 +260,27 @@ main_request_reload(void)
 void
 main_log_counters(void)
 {
-	const struct counters *c = &counters;
-
-	log_info("queries: %llu udp, %llu tcp, %zu in flight (peak %llu); "
-	    "answers %llu, %llu truncated", (unsigned long long)c->udp_queries,
-	    (unsigned long long)c->tcp_queries, query_count(),
-	    (unsigned long long)c->inflight_peak,
-	    (unsigned long long)c->answers,
-	    (unsigned long long)c->answers_truncated);
-	log_info("errors: formerr %llu, notimp %llu, refused (busy) %llu, "
-	    "dropped %llu, servfail (deadline) %llu, servfail (upstream) %llu",
-	    (unsigned long long)c->formerr, (unsigned long long)c->notimp,
-	    (unsigned long long)c->refused_busy,
-	    (unsigned long long)c->dropped,
-	    (unsigned long long)c->servfail_deadline,
-	    (unsigned long long)c->servfail_upstream);
-	log_info("upstream: sent %llu, retries %llu, bad answers %llu; "
-	    "udp send failures %llu", (unsigned long long)c->upstream_sent,
-	    (unsigned long long)c->upstream_retries,
-	    (unsigned long long)c->upstream_bad_answers,
-	    (unsigned long long)c->udp_send_failed);
-	log_info("tcp: %zu open, %llu accepted, %llu refused, %llu idle-closed",
-	    conn_count(), (unsigned long long)c->tcp_accepted,
-	    (unsigned long long)c->tcp_refused,
-	    (unsigned long long)c->tcp_idle_closed);
+	stats_log(&counters);
 	upstream_log_counters();
 }
 
-/* SIGHUP: a new configuration, the same listening sockets where the
- * addresses did not change. A configuration that does not load changes
- * nothing. */
+/* SIGHUP: a new configuration and new zones, the same listening sockets
+ * where the addresses did not change. A configuration or a zone that does
+ * not load changes nothing. */
 static void
 main_reload(void)
 {
 	struct config conf;
+	struct zone_set *zones;
 
 	m.reload_requested = false;
-	if (main_build_config(&m.cmd, &conf) != 0) {
-		log_warnx("reload failed: keeping the running configuration");
+	if (main_build_config(&m.cmd, &conf) != 0 ||
+	    local_zones_load(&conf, &zones) != 0) {
+		log_warnx("reload failed: keeping the running configuration "
+		    "and zones");
 		return;
 	}
+	local_zones_use(zones);
 	if (strcmp(conf.user, m.conf.user) != 0 ||
 	    strcmp(conf.pidfile, m.conf.pidfile) != 0)
 		log_warnx("reload: user and pidfile change only on restart");
@@ -457,6 +491,7 @@ main_setup(void)
 	    listener_write_portfile(m.conf.portfile) != 0)
 		fatalx("cannot write the port file");
 	main_drop_privileges(m.conf.user);
+	stats_start();
 	if ((rc = signals_init(main_registry())) != 0)
 		fatalx("signals: %s", mio_strerror(rc));
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
@@ -476,6 +511,7 @@ main_cleanup(void)
 	conn_close_all();
 	listener_close_all();
 	upstream_free_all();
+	local_zones_free();
 	signals_fini(main_registry());
 	ares_library_cleanup();
 	mio_events_free(m.events);
@@ -488,12 +524,18 @@ main_cleanup(void)
 int
 main(int argc, char **argv)
 {
+	struct zone_set *zones;
+
 	log_init(true, 0);
 	main_parse_args(argc, argv, &m.cmd);
 	log_set_verbosity(m.cmd.verbosity);
 	if (main_build_config(&m.cmd, &m.conf) != 0)
 		fatalx("configuration failed");
+	if (local_zones_load(&m.conf, &zones) != 0)
+		fatalx("a zone did not load: not starting");
+	local_zones_use(zones);
 	if (m.cmd.check_only) {
+		local_zones_free();
 		fprintf(stderr, "configuration OK\n");
 		return 0;
 	}

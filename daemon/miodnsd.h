@@ -8,10 +8,11 @@
  * adapters of upstream.c, which recognise their own tokens.
  *
  * The life of a query: listener.c (UDP) or conn.c (TCP) hands the bytes to
- * query.c, which checks them with dns.c, answers errors itself, and sends
- * the question upstream through upstream.c; the answer, a failure or the
- * query's deadline (timer.c) ends it, and the reply goes back the way the
- * query came.
+ * query.c, which checks them with dns.c, answers errors itself, lets
+ * local.c answer what is ours (the zones of zone.c and zone-answer.c, the
+ * CHAOS class), and sends the rest upstream through upstream.c; the
+ * answer, a failure or the query's deadline (timer.c) ends it, and the
+ * reply goes back the way the query came. stats.c keeps the counters.
  */
 #ifndef MIODNSD_H
 #define MIODNSD_H
@@ -37,14 +38,40 @@
 #define MIODNSD_PIDFILE "/run/miodnsd.pid"
 #define MIODNSD_MAX_LISTEN 16
 #define MIODNSD_MAX_UPSTREAM 8
+#define MIODNSD_MAX_ZONES 64
+#define MIODNSD_MAX_ALLOW 16
 #define DNS_PORT 53
 #define DNS_MAX_MESSAGE 65535
 /* The flag-day EDNS size: used upstream and advertised to clients. */
 #define DNS_EDNS_SIZE 1232
+/* Our OPT record: root owner, type, size, extended RCODE and flags, no
+ * options. */
+#define DNS_OPT_LEN 11
 
 struct addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
+};
+
+/* An address block: who may read the statistics. */
+struct prefix {
+	int family;			/* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned bits;
+};
+
+/* A zone to serve: its origin and master file (an absolute path). */
+struct config_zone {
+	char origin[256];
+	char path[512];
+};
+
+/* Which built-in zones are served besides the configured ones. */
+enum builtin_zones {
+	BUILTIN_AUTO,		/* localhost., and example.test. by default */
+	BUILTIN_ALL,		/* both */
+	BUILTIN_LOCALHOST,	/* localhost. only */
+	BUILTIN_NONE,
 };
 
 /* Everything the configuration file and the flags can set. */
@@ -65,6 +92,12 @@ struct config {
 	char user[64];
 	char pidfile[256];
 	char portfile[256];
+	struct config_zone zones[MIODNSD_MAX_ZONES];
+	int nzones;
+	enum builtin_zones builtin_zones;
+	struct prefix allow_stats[MIODNSD_MAX_ALLOW];
+	int nallow_stats;
+	bool allow_stats_set;		/* an allow-stats line, even "none" */
 };
 
 /* The first member of everything registered with the poll by its address. */
@@ -99,14 +132,26 @@ struct client {
 	struct addr addr;
 };
 
-/* Counters logged on SIGUSR1 and at exit. */
+/*
+ * Counters logged on SIGUSR1 and at exit and served to stats.miodnsd.
+ * All are plain sums (inflight_peak excepted, a maximum), so that each
+ * worker thread can own one and a total is made with counters_add().
+ */
 struct counters {
 	uint64_t udp_queries, tcp_queries;
 	uint64_t inflight_peak;
-	uint64_t answers, answers_truncated;
-	uint64_t formerr, notimp, refused_busy, dropped;
-	uint64_t servfail_deadline, servfail_upstream;
-	uint64_t upstream_sent, upstream_retries, upstream_bad_answers;
+	uint64_t answers, truncated;	/* replies sent; those with TC */
+	uint64_t authoritative;		/* answered from a local zone */
+	uint64_t chaos;			/* version.bind, stats.miodnsd... */
+	uint64_t cache_hits, cache_misses;
+	uint64_t merged;		/* joined an identical query */
+	uint64_t nxdomain, servfail, refused;	/* replies by RCODE */
+	uint64_t formerr, notimp, dropped;	/* queries we rejected */
+	uint64_t refused_busy;		/* max-inflight reached */
+	uint64_t timeouts;		/* SERVFAIL at the query's deadline */
+	uint64_t servfail_upstream;	/* SERVFAIL: every attempt failed */
+	uint64_t upstream_sent, upstream_retries, upstream_timeouts;
+	uint64_t upstream_bad_answers;
 	uint64_t tcp_accepted, tcp_refused, tcp_idle_closed;
 	uint64_t udp_send_failed;
 };
@@ -174,11 +219,24 @@ int config_parse_addr(const char *text, uint16_t default_port,
     struct addr *out);
 int config_parse_uint(const char *text, unsigned min, unsigned max,
     unsigned *out);
+int config_parse_prefix(const char *text, struct prefix *out);
+bool config_prefix_match(const struct prefix *list, int n,
+    const struct addr *addr);
+int config_absolute_path(const char *path, const char *base, char *out,
+    size_t len);
 int config_finish(struct config *conf);
 bool config_same_upstreams(const struct config *a, const struct config *b);
 const char *addr_str(const struct addr *addr, char *buf, size_t len);
 bool addr_equal(const struct addr *a, const struct addr *b);
 uint16_t addr_port(const struct addr *addr);
+
+/* ---- local.c ----------------------------------------------------------- */
+struct zone_set;
+int local_zones_load(const struct config *conf, struct zone_set **out);
+void local_zones_use(struct zone_set *set);
+void local_zones_free(void);
+size_t local_answer(const struct dns_query *q, const struct dns_reply *r,
+    const struct addr *from, uint8_t *out, size_t cap);
 
 /* ---- listener.c ---------------------------------------------------------- */
 int listener_configure(const struct config *conf);
@@ -231,6 +289,9 @@ enum dns_verdict dns_parse_query(const uint8_t *msg, size_t len,
     struct dns_query *q);
 size_t dns_build_upstream(const struct dns_query *q, uint16_t edns_size,
     uint8_t *out, size_t cap);
+size_t dns_reply_begin(const struct dns_reply *r, uint8_t *out, size_t cap);
+size_t dns_reply_end(const struct dns_reply *r, uint8_t *out, size_t len,
+    size_t cap);
 size_t dns_build_error(const struct dns_reply *r, int rcode, uint8_t *out,
     size_t cap);
 int dns_build_answer(const struct dns_reply *r, const uint8_t *answer,
@@ -241,6 +302,22 @@ int signals_init(const mio_registry *registry);
 void signals_event(void);
 void signals_fini(const mio_registry *registry);
 struct handle *signals_handle(void);
+
+/* ---- stats.c ----------------------------------------------------------- */
+/* Room for every counter as one "name=value" string. */
+#define STATS_MAX 40
+#define STATS_STRING_LEN 48
+struct stats_text {
+	char buf[STATS_MAX][STATS_STRING_LEN];
+	const char *strings[STATS_MAX];
+	size_t count;
+};
+void counters_add(struct counters *total, const struct counters *part);
+void counters_count_reply(struct counters *c, const uint8_t *msg,
+    size_t len);
+void stats_start(void);
+void stats_text(const struct counters *c, struct stats_text *text);
+void stats_log(const struct counters *c);
 
 /* ---- timer.c ------------------------------------------------------------- */
 uint64_t timer_now(void);

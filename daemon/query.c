@@ -2,7 +2,8 @@
  * query.c - the life of one client query, from its bytes to its answer.
  *
  * A query is checked (FORMERR, NOTIMP and BADVERS are answered at once),
- * counted against max-inflight (REFUSED beyond it, with a rate-limited
+ * answered at once if it is ours (local.c: a zone's name or the CHAOS
+ * class), counted against max-inflight (REFUSED beyond it, with a rate-limited
  * warning), given a deadline, and sent upstream. It ends in exactly one
  * of three ways: an upstream answer, a failure once no attempt is left, or
  * its deadline, which answers SERVFAIL no matter what c-ares is still
@@ -93,7 +94,7 @@ query_send(const struct client *to, const uint8_t *msg, size_t len)
 		listener_send_udp(to->listener, &to->addr, msg, len);
 	else
 		return;
-	counters.answers++;
+	counters_count_reply(&counters, msg, len);
 }
 
 static void
@@ -136,7 +137,7 @@ query_deadline_fire(struct timer *t)
 	struct query *q = (struct query *)(void *)((char *)t -
 	    offsetof(struct query, deadline));
 
-	counters.servfail_deadline++;
+	counters.timeouts++;
 	log_debug2("deadline: SERVFAIL after %u attempt(s)", q->attempts);
 	query_servfail(q);
 }
@@ -202,7 +203,6 @@ query_upstream_done(struct query *q, int status, const uint8_t *abuf,
 		if (rcode < 0)
 			counters.upstream_bad_answers++;
 		if (rcode >= 0 && !query_rcode_is_failure(rcode)) {
-			counters.answers_truncated += truncated;
 			query_send(&q->client, reply_buf, len);
 			query_finish(q);
 			return;
@@ -255,6 +255,21 @@ query_check(enum dns_verdict verdict, const struct dns_query *dq,
 	return false;
 }
 
+/* Answers dq from local.c if it is ours; false if it goes upstream. */
+static bool
+query_local(const struct dns_query *dq, const struct client *from)
+{
+	struct dns_reply r;
+	size_t len;
+
+	query_reply_to(dq, query_limit(dq, from), &r);
+	len = local_answer(dq, &r, &from->addr, reply_buf, sizeof(reply_buf));
+	if (len == 0)
+		return false;
+	query_send(from, reply_buf, len);
+	return true;
+}
+
 void
 query_receive(const uint8_t *msg, size_t len, const struct client *from)
 {
@@ -266,8 +281,15 @@ query_receive(const uint8_t *msg, size_t len, const struct client *from)
 		counters.tcp_queries++;
 	else
 		counters.udp_queries++;
-	if (!query_check(dns_parse_query(msg, len, &dq), &dq, from))
+	if (!query_check(dns_parse_query(msg, len, &dq), &dq, from) ||
+	    query_local(&dq, from))
 		return;
+	if (upstream_count() == 0) {
+		/* Zones only: what is not ours is not our business. */
+		query_send_error(&dq, from, query_limit(&dq, from),
+		    DNS_RCODE_REFUSED);
+		return;
+	}
 	if (nqueries >= conf->max_inflight || main_shutting_down() ||
 	    (q = calloc(1, sizeof(*q))) == NULL) {
 		counters.refused_busy++;
@@ -325,7 +347,7 @@ query_fail_all(void)
 	struct query *q;
 
 	while ((q = TAILQ_FIRST(&queries)) != NULL) {
-		counters.servfail_deadline++;
+		counters.timeouts++;
 		query_servfail(q);
 	}
 }

@@ -230,6 +230,8 @@ upstream_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		u->set->preferred = (unsigned)(u - u->set->ups);
 	} else {
 		u->failed++;
+		if (status == ARES_ETIMEOUT)
+			counters.upstream_timeouts++;
 		log_debug("%s: %s", u->name, ares_strerror(status));
 	}
 	free(a);

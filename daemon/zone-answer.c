@@ -549,6 +549,37 @@ zone_answer(const struct zone *zone, const struct zone_question *q,
 	return 0;
 }
 
+/* The owner, type, class, TTL and RDLENGTH of the TXT record answering q. */
+static bool
+answer_txt_head(struct answer *a, const struct zone_question *q, uint32_t ttl,
+    size_t rdlength)
+{
+	return answer_put_name(a, q->name, true) &&
+	    answer_put16(a, ZONE_TYPE_TXT) && answer_put16(a, a->class) &&
+	    answer_put32(a, ttl) && answer_put16(a, (uint16_t)rdlength);
+}
+
+/* Ends a TXT answer: one record, or none and TC if it did not fit. */
+static void
+answer_txt_done(struct answer *a, struct answer_mark mark, bool ok)
+{
+	if (!ok)
+		answer_rollback(a, mark);
+	a->r->ancount = ok;
+	a->r->tc = !ok;
+}
+
+static int
+answer_txt_init(struct answer *a, const struct zone_question *q,
+    size_t rdlength, struct zone_response *r)
+{
+	if (rdlength > 65535 || answer_init(a, NULL, q, r) < 0)
+		return -EINVAL;
+	a->class = q->class == ZONE_CLASS_ANY ? ZONE_CLASS_CH : q->class;
+	r->aa = true;
+	return 0;
+}
+
 int
 zone_answer_txt(const struct zone_question *q, const char *text, uint32_t ttl,
     struct zone_response *r)
@@ -560,14 +591,10 @@ zone_answer_txt(const struct zone_question *q, const char *text, uint32_t ttl,
 
 	if (rdlength == 0)
 		rdlength = 1;
-	if (rdlength > 65535 || answer_init(&a, NULL, q, r) < 0)
+	if (answer_txt_init(&a, q, rdlength, r) < 0)
 		return -EINVAL;
-	a.class = q->class == ZONE_CLASS_ANY ? ZONE_CLASS_CH : q->class;
-	r->aa = true;
 	mark = answer_mark(&a);
-	ok = answer_put_name(&a, q->name, true) &&
-	    answer_put16(&a, ZONE_TYPE_TXT) && answer_put16(&a, a.class) &&
-	    answer_put32(&a, ttl) && answer_put16(&a, (uint16_t)rdlength);
+	ok = answer_txt_head(&a, q, ttl, rdlength);
 	/* One <character-string> per 255 octets; "" for an empty text. */
 	for (size_t pos = 0, n; ok && (pos < len || rdlength == 1);) {
 		n = len - pos < 255 ? len - pos : 255;
@@ -577,10 +604,38 @@ zone_answer_txt(const struct zone_question *q, const char *text, uint32_t ttl,
 		if (len == 0)
 			break;
 	}
-	if (!ok)
-		answer_rollback(&a, mark);
-	r->ancount = ok;
-	r->tc = !ok;
+	answer_txt_done(&a, mark, ok);
+	return 0;
+}
+
+int
+zone_answer_txt_list(const struct zone_question *q,
+    const char *const *strings, size_t count, uint32_t ttl,
+    struct zone_response *r)
+{
+	size_t rdlength = count == 0 ? 1 : 0;
+	struct answer a;
+	struct answer_mark mark;
+	bool ok;
+
+	for (size_t i = 0; i < count; i++) {
+		size_t n = strlen(strings[i]);
+		if (n > 255)
+			return -EINVAL;
+		rdlength += 1 + n;
+	}
+	if (answer_txt_init(&a, q, rdlength, r) < 0)
+		return -EINVAL;
+	mark = answer_mark(&a);
+	ok = answer_txt_head(&a, q, ttl, rdlength);
+	if (count == 0)
+		ok = ok && answer_put(&a, "", 1);
+	for (size_t i = 0; ok && i < count; i++) {
+		size_t n = strlen(strings[i]);
+		ok = answer_put(&a, (uint8_t[]){(uint8_t)n}, 1) &&
+		    answer_put(&a, strings[i], n);
+	}
+	answer_txt_done(&a, mark, ok);
 	return 0;
 }
 

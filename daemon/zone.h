@@ -286,6 +286,15 @@ int zone_answer_version(const struct zone_question *q, const char *version,
 int zone_answer_txt(const struct zone_question *q, const char *text,
     uint32_t ttl, struct zone_response *r);
 
+/*
+ * Like zone_answer_txt() with one <character-string> per element of strings
+ * (count of them, none longer than 255 octets; no strings makes one empty
+ * string). Returns 0, or -EINVAL if a string or the record is too long.
+ */
+int zone_answer_txt_list(const struct zone_question *q,
+    const char *const *strings, size_t count, uint32_t ttl,
+    struct zone_response *r);
+
 /* Writes r's AA, TC, RCODE and section counts into the header at r->buf,
  * leaving ID, QR, opcode, RD, RA and the other bits alone. */
 void zone_response_patch_header(const struct zone_response *r);

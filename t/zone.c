@@ -1136,6 +1136,33 @@ chaos(void)
 	parse_response(query.buf, query.r.len, &p);
 	is_string(p.section[ANSWER], "stats.miodnsd. 0 CH TXT \"\"\n",
 	    "an empty text is one empty string");
+
+	static const char *const list[] = {"udp-queries=3", "", "uptime=9"};
+	query_init(&query, "Stats.Miodnsd", ZONE_TYPE_TXT, ZONE_CLASS_CH, 512);
+	is_int(zone_answer_txt_list(&query.q, list, 3, 0, &query.r), 0,
+	    "zone_answer_txt_list");
+	zone_response_patch_header(&query.r);
+	parse_response(query.buf, query.r.len, &p);
+	is_string(p.section[ANSWER],
+	    "Stats.Miodnsd. 0 CH TXT \"udp-queries=3\" \"\" \"uptime=9\"\n",
+	    "one string per element, in the query's case");
+	query_init(&query, "stats.miodnsd", ZONE_TYPE_TXT, ZONE_CLASS_CH, 512);
+	zone_answer_txt_list(&query.q, NULL, 0, 0, &query.r);
+	zone_response_patch_header(&query.r);
+	parse_response(query.buf, query.r.len, &p);
+	is_string(p.section[ANSWER], "stats.miodnsd. 0 CH TXT \"\"\n",
+	    "no strings: one empty string");
+	const char *const long_list[] = {text};
+	query_init(&query, "stats.miodnsd", ZONE_TYPE_TXT, ZONE_CLASS_CH, 4096);
+	is_int(zone_answer_txt_list(&query.q, long_list, 1, 0, &query.r),
+	    -EINVAL, "a string over 255 octets is refused");
+	const char *many[300];
+	for (size_t i = 0; i < 300; i++)
+		many[i] = text + sizeof(text) - 100;
+	query_init(&query, "stats.miodnsd", ZONE_TYPE_TXT, ZONE_CLASS_CH, 512);
+	zone_answer_txt_list(&query.q, many, 300, 0, &query.r);
+	ok(query.r.tc && query.r.ancount == 0 && query.r.len == 31,
+	    "a list too long for 512 octets: TC, nothing written");
 }
 
 int

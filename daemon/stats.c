@@ -1,0 +1,159 @@
+/*
+ * stats.c - the counters: adding them up, counting replies, and showing
+ * them in the log (SIGUSR1, exit) and to CHAOS TXT queries for
+ * stats.miodnsd.
+ *
+ * One table names every counter once, so the log, the TXT strings and
+ * counters_add() cannot drift apart when a counter is added. A struct
+ * counters holds sums only (and one maximum), so that worker threads can
+ * each keep their own, unlocked, and a reader adds them up.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "miodnsd.h"
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+#define DNS_FLAG_TC 0x02
+
+/* Every counter: its name in stats.miodnsd and where it lives. */
+static const struct stats_field {
+	const char *name;
+	size_t offset;
+} stats_fields[] = {
+#define F(name, field) { name, offsetof(struct counters, field) }
+	F("udp-queries", udp_queries),
+	F("tcp-queries", tcp_queries),
+	F("answers", answers),
+	F("authoritative", authoritative),
+	F("chaos", chaos),
+	F("cache-hits", cache_hits),
+	F("cache-misses", cache_misses),
+	F("merged", merged),
+	F("upstream-queries", upstream_sent),
+	F("upstream-retries", upstream_retries),
+	F("upstream-timeouts", upstream_timeouts),
+	F("upstream-bad-answers", upstream_bad_answers),
+	F("timeouts", timeouts),
+	F("servfail", servfail),
+	F("servfail-upstream", servfail_upstream),
+	F("nxdomain", nxdomain),
+	F("refused", refused),
+	F("refused-busy", refused_busy),
+	F("formerr", formerr),
+	F("notimp", notimp),
+	F("dropped", dropped),
+	F("truncated", truncated),
+	F("tcp-connections", tcp_accepted),
+	F("tcp-refused", tcp_refused),
+	F("tcp-idle-closed", tcp_idle_closed),
+	F("udp-send-failed", udp_send_failed),
+	F("inflight-peak", inflight_peak),
+#undef F
+};
+
+static uint64_t stats_started_ms;
+
+static uint64_t *
+stats_field(struct counters *c, size_t i)
+{
+	return (uint64_t *)(void *)((char *)c + stats_fields[i].offset);
+}
+
+static uint64_t
+stats_value(const struct counters *c, size_t i)
+{
+	return *(const uint64_t *)(const void *)((const char *)c +
+	    stats_fields[i].offset);
+}
+
+/* Adds part into total: sums, but the peak is the larger one. */
+void
+counters_add(struct counters *total, const struct counters *part)
+{
+	uint64_t peak = total->inflight_peak > part->inflight_peak ?
+	    total->inflight_peak : part->inflight_peak;
+
+	for (size_t i = 0; i < nitems(stats_fields); i++)
+		*stats_field(total, i) += stats_value(part, i);
+	total->inflight_peak = peak;
+}
+
+/* Counts one reply going out, by what its header says. */
+void
+counters_count_reply(struct counters *c, const uint8_t *msg, size_t len)
+{
+	if (len < 12)
+		return;
+	c->answers++;
+	if (msg[2] & DNS_FLAG_TC)
+		c->truncated++;
+	switch (msg[3] & 0xf) {
+	case DNS_RCODE_NXDOMAIN: c->nxdomain++; break;
+	case DNS_RCODE_SERVFAIL: c->servfail++; break;
+	case DNS_RCODE_REFUSED: c->refused++; break;
+	default: break;
+	}
+}
+
+void
+stats_start(void)
+{
+	timer_update();
+	stats_started_ms = timer_now();
+}
+
+static void
+stats_put(struct stats_text *t, const char *name, unsigned long long value)
+{
+	if (t->count == STATS_MAX)
+		return;
+	snprintf(t->buf[t->count], STATS_STRING_LEN, "%s=%llu", name, value);
+	t->strings[t->count] = t->buf[t->count];
+	t->count++;
+}
+
+/* The counters as "name=value" strings, one TXT string each, followed by
+ * what is going on now: queries in flight, open TCP connections, uptime
+ * in seconds. */
+void
+stats_text(const struct counters *c, struct stats_text *t)
+{
+	t->count = 0;
+	for (size_t i = 0; i < nitems(stats_fields); i++)
+		stats_put(t, stats_fields[i].name, stats_value(c, i));
+	stats_put(t, "in-flight", query_count());
+	stats_put(t, "tcp-open", conn_count());
+	stats_put(t, "uptime", (timer_now() - stats_started_ms) / 1000);
+}
+
+#define U(x) ((unsigned long long)(x))
+
+void
+stats_log(const struct counters *c)
+{
+	log_info("queries: %llu udp, %llu tcp, %zu in flight (peak %llu); "
+	    "answers %llu, %llu truncated", U(c->udp_queries),
+	    U(c->tcp_queries), query_count(), U(c->inflight_peak),
+	    U(c->answers), U(c->truncated));
+	log_info("local: %llu authoritative, %llu chaos; cache: %llu hits, "
+	    "%llu misses, %llu merged", U(c->authoritative), U(c->chaos),
+	    U(c->cache_hits), U(c->cache_misses), U(c->merged));
+	log_info("replies: nxdomain %llu, servfail %llu, refused %llu",
+	    U(c->nxdomain), U(c->servfail), U(c->refused));
+	log_info("errors: formerr %llu, notimp %llu, refused (busy) %llu, "
+	    "dropped %llu, timeouts %llu, servfail (upstream) %llu",
+	    U(c->formerr), U(c->notimp), U(c->refused_busy), U(c->dropped),
+	    U(c->timeouts), U(c->servfail_upstream));
+	log_info("upstream: sent %llu, retries %llu, timeouts %llu, "
+	    "bad answers %llu; udp send failures %llu", U(c->upstream_sent),
+	    U(c->upstream_retries), U(c->upstream_timeouts),
+	    U(c->upstream_bad_answers), U(c->udp_send_failed));
+	log_info("tcp: %zu open, %llu accepted, %llu refused, %llu idle-closed",
+	    conn_count(), U(c->tcp_accepted), U(c->tcp_refused),
+	    U(c->tcp_idle_closed));
+}
