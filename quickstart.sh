@@ -151,7 +151,7 @@ mode_run() {
 	make -C _build -j"$jobs" >/dev/null || make -C _build || exit 1
 	if [ -x _build/daemon/miodnsd ]; then
 		log "starting miodnsd on its embedded default (Ctrl-C stops it);"
-		log "query it from another terminal: dig @127.0.0.1 -p 5353 example.org"
+		log "query it from another terminal: dig @127.0.0.1 -p 5353 www.example.test"
 		exec _build/daemon/miodnsd "$@"
 	fi
 	make -C _build docs/examples/readiness >/dev/null || exit 1
