@@ -41,6 +41,12 @@ config_defaults(struct config *conf)
 	conf->tcp_idle_ms = 10000;
 	conf->tcp_pipeline = 32;
 	conf->edns_size = DNS_EDNS_SIZE;
+	conf->cache_entries = 10000;
+	conf->cache_bytes = 8u << 20;
+	conf->min_ttl = 0;
+	conf->max_ttl = 86400;
+	conf->max_negative_ttl = 3600;
+	conf->max_waiters = 64;
 }
 
 static const struct sockaddr_in6 *
@@ -376,6 +382,13 @@ static const struct config_number {
 	    3600000 },
 	{ "tcp-pipeline", offsetof(struct config, tcp_pipeline), 1, 1000 },
 	{ "edns-size", offsetof(struct config, edns_size), 512, 4096 },
+	{ "cache-size", offsetof(struct config, cache_entries), 0, 10000000 },
+	{ "cache-bytes", offsetof(struct config, cache_bytes), 0, 1u << 31 },
+	{ "min-ttl", offsetof(struct config, min_ttl), 0, 604800 },
+	{ "max-ttl", offsetof(struct config, max_ttl), 0, 604800 },
+	{ "max-negative-ttl", offsetof(struct config, max_negative_ttl), 0,
+	    604800 },
+	{ "max-waiters", offsetof(struct config, max_waiters), 1, 10000 },
 };
 
 /* The string keywords: name, field, size. */
@@ -588,6 +601,11 @@ config_finish(struct config *conf)
 			    addr_str(&conf->upstream[i], buf, sizeof(buf)));
 			return -1;
 		}
+	}
+	if (conf->min_ttl > conf->max_ttl) {
+		log_warnx("min-ttl %u is above max-ttl %u", conf->min_ttl,
+		    conf->max_ttl);
+		return -1;
 	}
 	if (!conf->allow_stats_set) {
 		config_add_allow(conf, "127.0.0.0/8");

@@ -39,6 +39,8 @@
 /* After SIGTERM, how long past the query deadline answers may still be
  * flushed to slow TCP clients. */
 #define MAIN_SHUTDOWN_GRACE_MS 500
+/* getopt_long()'s value for the long options that are keywords. */
+#define MAIN_KEYWORD 256
 
 /* The command line, kept to be applied again on every reload. */
 struct cmdline {
@@ -57,8 +59,8 @@ struct cmdline {
 	char *allow_stats[MIODNSD_MAX_ALLOW + 1];
 	int nallow_stats;
 	/* Single-valued settings as configuration keywords. */
-	const char *keys[8];
-	const char *values[8];
+	const char *keys[16];
+	const char *values[16];
 	int nsettings;
 };
 
@@ -90,6 +92,9 @@ usage(int status)
 	    "[-P portfile]\n"
 	    "               [--user user] [--allow-stats prefix] "
 	    "[--builtin-zones mode]\n"
+	    "               [--cache-size n] [--cache-bytes n] [--min-ttl s] "
+	    "[--max-ttl s]\n"
+	    "               [--max-negative-ttl s] [--max-waiters n]\n"
 	    "With no options: listen on %s (UDP and TCP), answer for\n"
 	    "localhost. and example.test., and forward the rest to the\n"
 	    "nameservers of %s. See miodnsd(8).\n",
@@ -135,13 +140,23 @@ main_parse_args(int argc, char **argv, struct cmdline *cmd)
 		{ "user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		/* The rest set the configuration keyword of the same name. */
+		{ "cache-size", required_argument, NULL, MAIN_KEYWORD },
+		{ "cache-bytes", required_argument, NULL, MAIN_KEYWORD },
+		{ "min-ttl", required_argument, NULL, MAIN_KEYWORD },
+		{ "max-ttl", required_argument, NULL, MAIN_KEYWORD },
+		{ "max-negative-ttl", required_argument, NULL, MAIN_KEYWORD },
+		{ "max-waiters", required_argument, NULL, MAIN_KEYWORD },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch;
+	int ch, index;
 
 	while ((ch = getopt_long(argc, argv, "c:dhl:nP:p:qt:u:vVz:", longopts,
-		    NULL)) != -1) {
+		    &index)) != -1) {
 		switch (ch) {
+		case MAIN_KEYWORD:
+			main_add_setting(cmd, longopts[index].name, optarg);
+			break;
 		case 'A':
 			if (cmd->nallow_stats == MIODNSD_MAX_ALLOW)
 				fatalx("too many --allow-stats options");
@@ -261,6 +276,7 @@ void
 main_log_counters(void)
 {
 	stats_log(&counters);
+	query_log_counters();
 	upstream_log_counters();
 }
 
@@ -272,6 +288,7 @@ main_reload(void)
 {
 	struct config conf;
 	struct zone_set *zones;
+	bool upstreams_changed;
 
 	m.reload_requested = false;
 	if (main_build_config(&m.cmd, &conf) != 0 ||
@@ -288,13 +305,21 @@ main_reload(void)
 	snprintf(conf.pidfile, sizeof(conf.pidfile), "%s", m.conf.pidfile);
 	if (listener_configure(&conf) != 0)
 		log_warnx("reload: some addresses could not be opened");
+	upstreams_changed = !config_same_upstreams(&conf, &m.conf);
 	if (upstream_configure(&conf) != 0) {
 		log_warnx("reload: keeping the previous upstreams");
 		memcpy(conf.upstream, m.conf.upstream, sizeof(conf.upstream));
 		conf.nupstream = m.conf.nupstream;
 		conf.upstream_timeout_ms = m.conf.upstream_timeout_ms;
 		conf.edns_size = m.conf.edns_size;
+		upstreams_changed = false;
 	}
+	/* The cached answers are the old upstreams': flushed if those
+	 * changed, kept otherwise. */
+	if (query_configure(&conf, upstreams_changed) != 0)
+		log_warnx("reload: keeping the previous cache settings");
+	else if (upstreams_changed)
+		log_info("reload: new upstreams, cache flushed");
 	m.conf = conf;
 	if (conf.portfile[0] != '\0')
 		listener_write_portfile(conf.portfile);
@@ -498,6 +523,8 @@ main_setup(void)
 		fatalx("ares_library_init failed");
 	if (upstream_configure(&m.conf) != 0)
 		fatalx("cannot set up the upstream servers");
+	if (query_configure(&m.conf, false) != 0)
+		fatalx("cannot set up the cache");
 	log_info("miodnsd %s: libmio %s (%s), c-ares %s, deadline %u ms",
 	    PACKAGE_VERSION, mio_version(), mio_backend(), ares_version(NULL),
 	    m.conf.timeout_ms);
@@ -511,6 +538,7 @@ main_cleanup(void)
 	conn_close_all();
 	listener_close_all();
 	upstream_free_all();
+	query_fini();
 	local_zones_free();
 	signals_fini(main_registry());
 	ares_library_cleanup();

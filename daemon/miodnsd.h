@@ -10,9 +10,11 @@
  * The life of a query: listener.c (UDP) or conn.c (TCP) hands the bytes to
  * query.c, which checks them with dns.c, answers errors itself, lets
  * local.c answer what is ours (the zones of zone.c and zone-answer.c, the
- * CHAOS class), and sends the rest upstream through upstream.c; the
- * answer, a failure or the query's deadline (timer.c) ends it, and the
- * reply goes back the way the query came. stats.c keeps the counters.
+ * CHAOS class), answers from the cache of cache.c what it can, and sends
+ * the rest upstream through upstream.c, identical queries in flight merged
+ * into one (inflight.c); the answer, stored in the cache if it may be, a
+ * failure or the query's deadline (timer.c) ends it, and the reply goes
+ * back the way the query came. stats.c keeps the counters.
  */
 #ifndef MIODNSD_H
 #define MIODNSD_H
@@ -89,6 +91,11 @@ struct config {
 	unsigned tcp_idle_ms;
 	unsigned tcp_pipeline;		/* queries in flight per connection */
 	unsigned edns_size;
+	unsigned cache_entries;		/* answers cached; 0: no cache */
+	unsigned cache_bytes;
+	unsigned min_ttl, max_ttl;	/* clamp on cached TTLs */
+	unsigned max_negative_ttl;	/* cap on cached negative TTLs */
+	unsigned max_waiters;		/* clients merged into one query */
 	char user[64];
 	char pidfile[256];
 	char portfile[256];
@@ -123,6 +130,7 @@ struct timer {
 struct listener;
 struct conn;
 struct query;
+struct fetch;
 struct attempt;
 
 /* Where an answer goes: a UDP peer of a listener, or a TCP connection. */
@@ -262,11 +270,14 @@ bool conn_writes_pending(void);
 
 /* ---- query.c ------------------------------------------------------------- */
 void query_receive(const uint8_t *msg, size_t len, const struct client *from);
-void query_upstream_done(struct query *q, int status, const uint8_t *abuf,
+int query_configure(const struct config *conf, bool upstreams_changed);
+void query_fini(void);
+void query_log_counters(void);
+void fetch_upstream_done(struct fetch *f, int status, const uint8_t *abuf,
     size_t alen);
+void fetch_link_attempt(struct fetch *f, struct attempt *attempt);
 void query_detach_conn(struct conn *conn);
 void query_detach_listener(struct listener *listener);
-void query_link_attempt(struct query *q, struct attempt *attempt);
 size_t query_count(void);
 void query_fail_all(void);
 
@@ -276,7 +287,7 @@ bool upstream_event(const mio_event *ev);
 const struct timespec *upstream_timeout(const struct timespec *max,
     struct timespec *buf);
 void upstream_process_timeouts(void);
-bool upstream_send(struct query *q, unsigned attempt, uint8_t *msg,
+bool upstream_send(struct fetch *f, unsigned attempt, uint8_t *msg,
     size_t len);
 void upstream_forget(struct attempt *attempt);
 unsigned upstream_count(void);

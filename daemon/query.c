@@ -1,35 +1,67 @@
 /*
- * query.c - the life of one client query, from its bytes to its answer.
+ * query.c - the life of one client query, from its bytes to its answer,
+ * and of the upstream fetches that answer them.
  *
  * A query is checked (FORMERR, NOTIMP and BADVERS are answered at once),
  * answered at once if it is ours (local.c: a zone's name or the CHAOS
- * class), counted against max-inflight (REFUSED beyond it, with a rate-limited
- * warning), given a deadline, and sent upstream. It ends in exactly one
- * of three ways: an upstream answer, a failure once no attempt is left, or
- * its deadline, which answers SERVFAIL no matter what c-ares is still
- * doing (c-ares 1.18 cannot cancel one query; the attempt is detached and
- * freed when c-ares lets go of it).
+ * class) or in the answer cache (cache.h: a hit allocates nothing and
+ * touches no c-ares channel), counted against max-inflight (REFUSED beyond
+ * it, with a rate-limited warning), given a deadline, and handed to a
+ * fetch. It ends in exactly one way: the fetch's answer or failure, or
+ * its own deadline, which answers SERVFAIL no matter what c-ares is still
+ * doing.
  *
- * Attempts: a failed attempt moves on to the next upstream while time is
- * left, at most once per upstream, or twice with a single one for lost
- * datagrams. An answer with RCODE SERVFAIL, REFUSED or NOTIMP is tried
- * elsewhere and relayed if no other upstream is left. Every reply carries
- * the client's own ID and question and is never sent to anyone else:
- * a query remembers where it came from, and a client that went away
- * (closed connection, removed listener) just loses its answer.
+ * A fetch is one upstream question and its attempts. It belongs to the
+ * in-flight entry of its key (inflight.h), not to the query that started
+ * it: identical queries arriving while it is pending join it, up to
+ * max-waiters, and all get its answer, each with its own ID, question
+ * case, RD bit and size limit. Beyond the cap, or without memory for an
+ * entry, a query gets a fetch of its own that no one joins. A fetch that
+ * nobody waits for any more (every waiter's deadline passed, or shutdown)
+ * is abandoned: its attempt is detached and freed when c-ares lets go of
+ * it (c-ares 1.18 cannot cancel one query).
+ *
+ * Attempts: a failed attempt moves on to the next upstream while the
+ * fetch has time left, at most once per upstream, or twice with a single
+ * one for lost datagrams. An answer with RCODE SERVFAIL, REFUSED or NOTIMP
+ * is tried elsewhere and relayed if no other upstream is left. An answer
+ * the cache accepts (cache_insert() decides: NOERROR and RFC 2308 negative
+ * answers) is stored before the waiters are answered. Every reply carries
+ * its client's own ID and question and is never sent to anyone else: a
+ * query remembers where it came from, and a client that went away (closed
+ * connection, removed listener) just loses its answer.
  */
 #include "config.h"
 
 #include <ares.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef HAVE_SYS_RANDOM_H
+#include <sys/random.h>
+#endif
 
+#include "cache.h"
+#include "inflight.h"
 #include "log.h"
 #include "miodnsd.h"
 
 /* The longest question: a 255-octet name, type and class. */
 #define QUERY_QUESTION_MAX (255 + 4)
+
+/* One upstream question, shared by the queries waiting for it. */
+struct fetch {
+	struct cache_key key;
+	struct dns_query dq;		/* the first client's; dq.question
+					 * points to question */
+	uint8_t question[QUERY_QUESTION_MAX];
+	struct attempt *attempt;	/* the attempt in flight, if any */
+	unsigned attempts;
+	uint64_t until_ms;		/* no new attempt after this */
+	struct query *solo;		/* unmerged: its one query */
+	bool keyed;			/* key is set: may be cached */
+};
 
 struct query {
 	struct timer deadline;
@@ -37,21 +69,134 @@ struct query {
 	struct client client;
 	struct dns_query dq;		/* dq.question points to question */
 	uint8_t question[QUERY_QUESTION_MAX];
-	struct attempt *attempt;	/* the attempt in flight, if any */
-	unsigned attempts;
 	size_t limit;			/* the client's largest answer */
+	struct inflight_waiter waiter;	/* merged: waits for a fetch */
+	struct fetch *fetch;		/* unmerged: its own fetch */
+};
+
+/* The outcome of a fetch, handed to each of its queries. */
+struct fetch_outcome {
+	const uint8_t *abuf;		/* NULL: SERVFAIL */
+	size_t alen;
 };
 
 static TAILQ_HEAD(, query) queries = TAILQ_HEAD_INITIALIZER(queries);
 static size_t nqueries;
 static struct log_limit busy_log;
+static struct cache *cache;
+static struct cache_config cache_conf;
+static struct inflight *inflight;
 /* Large enough for any answer plus our OPT record. */
 static uint8_t reply_buf[DNS_MAX_MESSAGE + 64];
+/* A cache hit, before it is dressed for its client. */
+static uint8_t hit_buf[DNS_MAX_MESSAGE];
+
+static void fetch_attempt(struct fetch *f);
 
 size_t
 query_count(void)
 {
 	return nqueries;
+}
+
+static void
+query_cache_config(const struct config *conf, struct cache_config *cc)
+{
+	cache_config_defaults(cc);
+	cc->max_entries = conf->cache_entries;
+	cc->max_bytes = conf->cache_bytes;
+	cc->min_ttl = conf->min_ttl;
+	cc->max_ttl = conf->max_ttl;
+	cc->max_negative_ttl = conf->max_negative_ttl;
+}
+
+static bool
+query_same_cache_config(const struct cache_config *a,
+    const struct cache_config *b)
+{
+	return a->max_entries == b->max_entries &&
+	    a->max_bytes == b->max_bytes && a->min_ttl == b->min_ttl &&
+	    a->max_ttl == b->max_ttl &&
+	    a->max_negative_ttl == b->max_negative_ttl;
+}
+
+/*
+ * Makes the cache and the in-flight table fit conf: at start, and on
+ * reload, where a cache whose settings changed is replaced (empty) and one
+ * whose upstreams changed is flushed, since their answers may differ.
+ * 0, or -1 with what was there kept.
+ */
+int
+query_configure(const struct config *conf, bool upstreams_changed)
+{
+	struct cache_config cc;
+	struct inflight_config ic;
+	struct cache *c;
+	int rc;
+
+	query_cache_config(conf, &cc);
+	if (cache != NULL && query_same_cache_config(&cc, &cache_conf)) {
+		if (upstreams_changed)
+			cache_flush(cache);
+		return 0;
+	}
+	/* One seed for the daemon's life, so that keys made with the old
+	 * cache still mean the same to the new one and to the in-flight
+	 * table. */
+	if (cache == NULL) {
+#ifdef HAVE_GETRANDOM
+		if (getrandom(cc.seed, sizeof(cc.seed), 0) !=
+		    (ssize_t)sizeof(cc.seed))
+			fatal("getrandom");
+#else
+		arc4random_buf(cc.seed, sizeof(cc.seed));
+#endif
+	} else {
+		memcpy(cc.seed, cache_conf.seed, sizeof(cc.seed));
+	}
+	if ((rc = cache_new(&c, &cc)) != 0) {
+		log_warnx("cache: %s", mio_strerror(rc));
+		return -1;
+	}
+	if (inflight == NULL) {
+		inflight_config_defaults(&ic);
+		ic.max_waiters = conf->max_waiters;
+		if ((rc = inflight_new(&inflight, &ic)) != 0) {
+			log_warnx("in-flight table: %s", mio_strerror(rc));
+			cache_free(c);
+			return -1;
+		}
+	}
+	cache_free(cache);
+	cache = c;
+	cache_conf = cc;
+	return 0;
+}
+
+void
+query_fini(void)
+{
+	inflight_free(inflight);
+	inflight = NULL;
+	cache_free(cache);
+	cache = NULL;
+}
+
+/* The cache's own counters, for SIGUSR1 and the exit. */
+void
+query_log_counters(void)
+{
+	struct cache_stats st;
+
+	if (cache == NULL)
+		return;
+	cache_stats(cache, &st);
+	log_info("cache: %zu entries, %zu bytes; %llu stored, %llu evicted, "
+	    "%llu expired, %llu not cacheable, %llu malformed", st.entries,
+	    st.bytes, (unsigned long long)st.inserts,
+	    (unsigned long long)st.evictions, (unsigned long long)st.expired,
+	    (unsigned long long)st.uncacheable,
+	    (unsigned long long)st.malformed);
 }
 
 /* 512 bytes without EDNS (RFC 1035), else the client's size within
@@ -108,14 +253,29 @@ query_send_error(const struct dns_query *dq, const struct client *to,
 	    sizeof(reply_buf)));
 }
 
-/* Ends q: detaches its attempt, tells its connection, frees it. */
+/* Leaves a fetch nobody waits for: c-ares may still answer its
+ * attempt, which then goes nowhere. */
+static void
+fetch_abandon(struct fetch *f)
+{
+	if (f->attempt != NULL)
+		upstream_forget(f->attempt);
+	free(f);
+}
+
+/* Ends q: leaves its fetch, tells its connection, frees it. */
 static void
 query_finish(struct query *q)
 {
 	struct conn *conn = q->client.conn;
+	void *pending = NULL;
 
-	if (q->attempt != NULL)
-		upstream_forget(q->attempt);
+	if (inflight_waiting(&q->waiter) &&
+	    inflight_cancel_waiter(inflight, &q->waiter, &pending) &&
+	    pending != NULL)
+		fetch_abandon(pending);
+	if (q->fetch != NULL)
+		fetch_abandon(q->fetch);
 	timer_disarm(&q->deadline);
 	TAILQ_REMOVE(&queries, q, entry);
 	nqueries--;
@@ -138,44 +298,96 @@ query_deadline_fire(struct timer *t)
 	    offsetof(struct query, deadline));
 
 	counters.timeouts++;
-	log_debug2("deadline: SERVFAIL after %u attempt(s)", q->attempts);
+	log_debug2("deadline: SERVFAIL");
 	query_servfail(q);
 }
 
-/* Sends q to its next upstream. q may be gone when this returns: c-ares
- * can call back before ares_send() returns. */
+/* Answers q with the fetch's outcome and ends it. */
 static void
-query_attempt(struct query *q)
+query_deliver(struct query *q, const struct fetch_outcome *o)
 {
-	uint8_t msg[12 + QUERY_QUESTION_MAX + 11];
-	size_t len = dns_build_upstream(&q->dq,
-	    (uint16_t)main_config()->edns_size, msg, sizeof(msg));
-	unsigned attempt = q->attempts++;
+	struct dns_reply r;
+	size_t len = 0;
+	bool truncated;
 
-	if (len == 0 || !upstream_send(q, attempt, msg, len)) {
-		counters.servfail_upstream++;
+	q->fetch = NULL;
+	if (o->abuf == NULL) {
 		query_servfail(q);
+		return;
 	}
+	query_reply_to(&q->dq, q->limit, &r);
+	if (dns_build_answer(&r, o->abuf, o->alen, reply_buf,
+	    sizeof(reply_buf), &len, &truncated) < 0) {
+		query_servfail(q);
+		return;
+	}
+	query_send(&q->client, reply_buf, len);
+	query_finish(q);
+}
+
+static void
+fetch_deliver_cb(void *arg, void *cookie)
+{
+	query_deliver(cookie, arg);
+}
+
+/* Ends f with an answer (stored in the cache if it is fit to be) or, with
+ * abuf NULL, a SERVFAIL for everyone waiting. */
+static void
+fetch_finish(struct fetch *f, const uint8_t *abuf, size_t alen)
+{
+	struct fetch_outcome o = { abuf, alen };
+	enum cache_insert_result res;
+
+	if (abuf != NULL && f->keyed) {
+		res = cache_insert(cache, &f->key, timer_now() / 1000, abuf,
+		    alen);
+		if (res != CACHE_INSERT_STORED)
+			log_debug2("not cached: %s",
+			    cache_insert_result_str(res));
+	}
+	f->attempt = NULL;
+	if (f->solo != NULL)
+		query_deliver(f->solo, &o);
+	else
+		inflight_complete(inflight, &f->key, fetch_deliver_cb, &o);
+	free(f);
 }
 
 void
-query_link_attempt(struct query *q, struct attempt *attempt)
+fetch_link_attempt(struct fetch *f, struct attempt *attempt)
 {
-	q->attempt = attempt;
+	f->attempt = attempt;
+}
+
+/* Sends f to its next upstream. f may be gone when this returns: c-ares
+ * can call back before ares_send() returns. */
+static void
+fetch_attempt(struct fetch *f)
+{
+	uint8_t msg[12 + QUERY_QUESTION_MAX + 11];
+	size_t len = dns_build_upstream(&f->dq,
+	    (uint16_t)main_config()->edns_size, msg, sizeof(msg));
+	unsigned attempt = f->attempts++;
+
+	if (len == 0 || !upstream_send(f, attempt, msg, len)) {
+		counters.servfail_upstream++;
+		fetch_finish(f, NULL, 0);
+	}
 }
 
 /* Whether another attempt fits: time left, and an upstream not yet tried
  * (after an answer) or any attempt left (after silence or an error). */
 static bool
-query_can_retry(const struct query *q, bool answered)
+fetch_can_retry(const struct fetch *f, bool answered)
 {
 	unsigned n = upstream_count();
 
-	if (!q->deadline.armed || q->deadline.when_ms <= timer_now())
+	if (f->until_ms <= timer_now())
 		return false;
 	if (answered)
-		return q->attempts < n;
-	return q->attempts < (n > 1 ? n : 2);
+		return f->attempts < n;
+	return f->attempts < (n > 1 ? n : 2);
 }
 
 static bool
@@ -185,9 +397,11 @@ query_rcode_is_failure(int rcode)
 	    rcode == DNS_RCODE_NOTIMP || rcode == DNS_RCODE_FORMERR;
 }
 
-/* An upstream answer or failure for q (status is c-ares'). */
+/* An upstream answer or failure for f (status is c-ares'). The answer is
+ * checked by dressing it for the first client: what fails there would
+ * fail for every client. */
 void
-query_upstream_done(struct query *q, int status, const uint8_t *abuf,
+fetch_upstream_done(struct fetch *f, int status, const uint8_t *abuf,
     size_t alen)
 {
 	struct dns_reply r;
@@ -195,35 +409,52 @@ query_upstream_done(struct query *q, int status, const uint8_t *abuf,
 	bool truncated = false;
 	int rcode = -1;
 
-	q->attempt = NULL;
+	f->attempt = NULL;
 	if (status == ARES_SUCCESS) {
-		query_reply_to(&q->dq, q->limit, &r);
+		query_reply_to(&f->dq, DNS_MAX_MESSAGE, &r);
 		rcode = dns_build_answer(&r, abuf, alen, reply_buf,
 		    sizeof(reply_buf), &len, &truncated);
 		if (rcode < 0)
 			counters.upstream_bad_answers++;
 		if (rcode >= 0 && !query_rcode_is_failure(rcode)) {
-			query_send(&q->client, reply_buf, len);
-			query_finish(q);
+			fetch_finish(f, abuf, alen);
 			return;
 		}
 	}
 	if (status != ARES_EDESTRUCTION && status != ARES_ECANCELLED &&
-	    query_can_retry(q, rcode >= 0)) {
+	    fetch_can_retry(f, rcode >= 0)) {
 		counters.upstream_retries++;
-		query_attempt(q);
+		fetch_attempt(f);
 		return;
 	}
 	if (rcode >= 0 && rcode != DNS_RCODE_FORMERR) {
 		/* The upstream's own SERVFAIL, REFUSED or NOTIMP. */
-		query_send(&q->client, reply_buf, len);
-		query_finish(q);
+		fetch_finish(f, abuf, alen);
 		return;
 	}
 	counters.servfail_upstream++;
 	log_debug2("upstream failure (%s): SERVFAIL", status == ARES_SUCCESS ?
 	    "unusable answer" : ares_strerror(status));
-	query_servfail(q);
+	fetch_finish(f, NULL, 0);
+}
+
+/* A fetch for q's question; NULL without memory. */
+static struct fetch *
+fetch_new(const struct query *q, const struct cache_key *key)
+{
+	struct fetch *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	if (key != NULL) {
+		f->key = *key;
+		f->keyed = true;
+	}
+	f->dq = q->dq;
+	memcpy(f->question, q->question, q->dq.question_len);
+	f->dq.question = f->question;
+	f->until_ms = q->deadline.when_ms;
+	return f;
 }
 
 /* Answers what dns_parse_query() rejected; false if nothing is left. */
@@ -270,11 +501,81 @@ query_local(const struct dns_query *dq, const struct client *from)
 	return true;
 }
 
+/* The cache key of dq: its name, type, class and the header bits that
+ * shape the upstream query. False if the name will not do as a key. */
+static bool
+query_key(const struct dns_query *dq, struct cache_key *key)
+{
+	unsigned flags = (dq->edns_do ? CACHE_KEY_DO : 0) |
+	    (dq->flags2 & 0x10 ? CACHE_KEY_CD : 0) |
+	    (dq->flags2 & 0x20 ? CACHE_KEY_AD : 0) |
+	    (dq->flags1 & 0x01 ? CACHE_KEY_RD : 0);
+
+	return dq->question_len > 4 && cache_key_init(key, cache,
+	    dq->question, dq->question_len - 4, dq->qtype, dq->qclass,
+	    flags) == 0;
+}
+
+/* Answers dq from the cache; false on a miss. Allocates nothing. */
+static bool
+query_cached(const struct dns_query *dq, const struct cache_key *key,
+    const struct client *from)
+{
+	struct cache_client cc = { dq->id, dq->question, dq->question_len };
+	struct dns_reply r;
+	size_t hlen, len;
+	bool truncated;
+
+	if (!cache_lookup(cache, key, timer_now() / 1000, &cc, hit_buf,
+	    sizeof(hit_buf), &hlen)) {
+		counters.cache_misses++;
+		return false;
+	}
+	query_reply_to(dq, query_limit(dq, from), &r);
+	if (dns_build_answer(&r, hit_buf, hlen, reply_buf, sizeof(reply_buf),
+	    &len, &truncated) < 0) {
+		counters.cache_misses++;
+		return false;
+	}
+	counters.cache_hits++;
+	query_send(from, reply_buf, len);
+	return true;
+}
+
+/* Starts q's upstream work: a new fetch, a fetch already pending for the
+ * same question, or, past max-waiters, a fetch of its own. */
+static void
+query_start(struct query *q, const struct cache_key *key)
+{
+	struct fetch *f;
+	enum inflight_join_result join = key != NULL ?
+	    inflight_join(inflight, key, &q->waiter) : INFLIGHT_FULL;
+
+	if (join == INFLIGHT_JOINED) {
+		counters.merged++;
+		return;
+	}
+	if ((f = fetch_new(q, key)) == NULL) {
+		counters.servfail_upstream++;
+		query_servfail(q);
+		return;
+	}
+	if (join == INFLIGHT_NEW) {
+		inflight_set_pending(&q->waiter, f);
+	} else {
+		f->solo = q;
+		q->fetch = f;
+	}
+	fetch_attempt(f);
+}
+
 void
 query_receive(const uint8_t *msg, size_t len, const struct client *from)
 {
 	const struct config *conf = main_config();
 	struct dns_query dq;
+	struct cache_key key;
+	bool keyed;
 	struct query *q;
 
 	if (from->conn != NULL)
@@ -290,6 +591,9 @@ query_receive(const uint8_t *msg, size_t len, const struct client *from)
 		    DNS_RCODE_REFUSED);
 		return;
 	}
+	keyed = query_key(&dq, &key);
+	if (keyed && query_cached(&dq, &key, from))
+		return;
 	if (nqueries >= conf->max_inflight || main_shutting_down() ||
 	    (q = calloc(1, sizeof(*q))) == NULL) {
 		counters.refused_busy++;
@@ -305,6 +609,7 @@ query_receive(const uint8_t *msg, size_t len, const struct client *from)
 	memcpy(q->question, dq.question, dq.question_len);
 	q->dq.question = q->question;
 	q->limit = query_limit(&dq, from);
+	inflight_waiter_init(&q->waiter, q);
 	q->deadline.fire = query_deadline_fire;
 	timer_arm(&q->deadline, timer_now() + conf->timeout_ms);
 	TAILQ_INSERT_TAIL(&queries, q, entry);
@@ -312,7 +617,7 @@ query_receive(const uint8_t *msg, size_t len, const struct client *from)
 		counters.inflight_peak = nqueries;
 	if (from->conn != NULL)
 		conn_query_started(from->conn);
-	query_attempt(q);
+	query_start(q, keyed ? &key : NULL);
 }
 
 /* The connection is gone: its queries carry on, answering no one. */

@@ -25,7 +25,7 @@
  * generator is weak, CVE-2023-31147): random from getrandom(), unique per
  * channel among the queries in flight. c-ares matches answers by ID and
  * question; the attempt passed as callback argument takes the answer back
- * to its query, or nowhere if the query has ended meanwhile.
+ * to its fetch (query.c), or nowhere if the fetch has been abandoned.
  *
  * A reload that changes the upstreams builds a new set of channels; the
  * old set gets no new queries and is destroyed once its last query is
@@ -49,7 +49,7 @@
 #define UPSTREAM_RCVBUF (1 << 20)
 
 struct attempt {
-	struct query *query;	/* NULL once the query ended without us */
+	struct fetch *fetch;	/* NULL once the fetch ended without us */
 	struct upstream *upstream;
 	uint16_t id;
 };
@@ -219,7 +219,7 @@ upstream_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 {
 	struct attempt *a = arg;
 	struct upstream *u = a->upstream;
-	struct query *q = a->query;
+	struct fetch *f = a->fetch;
 
 	(void)timeouts;
 	upstream_release_id(u, a->id);
@@ -235,19 +235,19 @@ upstream_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		log_debug("%s: %s", u->name, ares_strerror(status));
 	}
 	free(a);
-	if (q != NULL)
-		query_upstream_done(q, status, abuf,
+	if (f != NULL)
+		fetch_upstream_done(f, status, abuf,
 		    abuf != NULL && alen > 0 ? (size_t)alen : 0);
 }
 
 /*
- * Sends msg (its ID is set here) for attempt number `attempt` of q: the
+ * Sends msg (its ID is set here) for attempt number `attempt` of f: the
  * first goes to the upstream that answered last, later ones to the next.
  * Returns false if there is no upstream; otherwise the answer or failure
- * arrives through query_upstream_done(), possibly before this returns.
+ * arrives through fetch_upstream_done(), possibly before this returns.
  */
 bool
-upstream_send(struct query *q, unsigned attempt, uint8_t *msg, size_t len)
+upstream_send(struct fetch *f, unsigned attempt, uint8_t *msg, size_t len)
 {
 	struct upstream *u;
 	struct attempt *a;
@@ -261,7 +261,7 @@ upstream_send(struct query *q, unsigned attempt, uint8_t *msg, size_t len)
 		free(a);
 		return false;
 	}
-	a->query = q;
+	a->fetch = f;
 	a->upstream = u;
 	msg[0] = (uint8_t)(a->id >> 8);
 	msg[1] = (uint8_t)a->id;
@@ -269,7 +269,7 @@ upstream_send(struct query *q, unsigned attempt, uint8_t *msg, size_t len)
 	u->set->inflight++;
 	u->sent++;
 	counters.upstream_sent++;
-	query_link_attempt(q, a);
+	fetch_link_attempt(f, a);
 	mio_ares_send(u->ares, msg, (int)len, upstream_answer, a);
 	return true;
 }
@@ -277,7 +277,7 @@ upstream_send(struct query *q, unsigned attempt, uint8_t *msg, size_t len)
 void
 upstream_forget(struct attempt *a)
 {
-	a->query = NULL;
+	a->fetch = NULL;
 }
 
 static bool

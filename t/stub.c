@@ -370,6 +370,15 @@ zone_answer(struct stub *s, const struct question *q, struct msg *m,
 	} else if (strcmp(label, "many") == 0) {
 		for (int i = 1; q->type == T_A && i <= 60; i++, (*ancount)++)
 			rr_a(m, (uint8_t)i);
+	} else if (strcmp(label, "count") == 0) {
+		if (q->type == T_TXT) {
+			char text[32];
+			snprintf(text, sizeof(text), "%u",
+			    atomic_load(&s->udp_queries) +
+			    atomic_load(&s->tcp_queries));
+			rr_txt(m, 0, 0, text);
+			(*ancount)++;
+		}
 	} else if (strcmp(label, "tag") == 0) {
 		if (q->type == T_TXT) {
 			rr_txt(m, 0, 0, s->tag);

@@ -12,6 +12,8 @@
  *   huge            16 TXT strings of 250 bytes (about 4200 bytes)
  *   many            60 A records (about 1000 bytes)
  *   tag             TXT with the configured tag, "stub" by default
+ *   count           TXT with the number of queries received so far (this
+ *                   one included), for tests that count upstream queries
  *   servfail        SERVFAIL
  *   refused         REFUSED
  *   drop            no answer at all
