@@ -12,7 +12,7 @@ set datafile separator "\t"
 set datafile missing "-"
 set terminal pngcairo size 1000,520 font "sans,10"
 set grid ytics
-set key outside right top
+set key outside below horizontal
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid 0.8 border -1

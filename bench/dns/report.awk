@@ -146,6 +146,7 @@ function label(s) {
 	if (s == "miodnsd-2t") return "**miodnsd**, 2 threads"
 	if (s == "miodnsd-auth") return "**miodnsd** with the zone"
 	if (s == "dnsmasq-nocache") return "dnsmasq, cache-size=0"
+	if (s == "miodnsd-nocache") return "**miodnsd**, cache-size 0"
 	if (s == "nsd") return "NSD"
 	return s
 }
@@ -181,14 +182,15 @@ function table_nocache(    i, s, k, n, list) {
 	if (!(key("dnsmasq-nocache", "hit", "udp") in seen))
 		return
 	print ""
-	print "#### Hot set, every query forwarded (no cache), UDP"
+	print "#### Hot set, every query forwarded (no cache)"
 	print ""
 	print "| server | transport | QPS | q/CPU-s | vs dnsmasq, cache-size=0 | avg / p99 latency (us) | VmHWM (KiB) |"
 	print "|:---|:---|---:|---:|---:|---:|---:|"
-	n = split("dnsmasq-nocache miodnsd miodnsd-2t", list, " ")
+	n = split("dnsmasq-nocache miodnsd-nocache miodnsd miodnsd-2t", list, " ")
 	for (i = 1; i <= n; i++) {
 		s = list[i]
-		if (s != "dnsmasq-nocache" && feature["cache"] == "yes")
+		# miodnsd itself forwards everything only when it has no cache.
+		if (s ~ /^miodnsd(-2t)?$/ && feature["cache"] == "yes")
 			continue
 		for (t = 1; t <= 2; t++) {
 			p = t == 1 ? "udp" : "tcp"
@@ -392,7 +394,7 @@ function summary(    i, k, parts, s) {
 function plot(    i, n, s, list, v) {
 	print "server", "hit_udp", "miss_udp", "mixed_udp", "hit_tcp",
 	    "lat_hit_avg", "lat_hit_p99", "lat_miss_avg", "lat_miss_p99"
-	n = split("nsd miodnsd-auth dnsmasq dnsmasq-nocache unbound unbound-2t miodnsd miodnsd-2t", list, " ")
+	n = split("nsd miodnsd-auth dnsmasq dnsmasq-nocache miodnsd-nocache unbound unbound-2t miodnsd miodnsd-2t", list, " ")
 	for (i = 1; i <= n; i++) {
 		s = list[i]
 		if (!(key(s, "hit", "udp") in seen) && !(key(s, "miss", "udp") in seen))

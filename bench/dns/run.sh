@@ -14,9 +14,10 @@
 #                 with --quick, results-quick/ in the current directory)
 #   -r repeats    how often every server's session runs (default 5; quick 1)
 #   -s servers    which servers, in this order (default: all of them:
-#                 nsd miodnsd-auth dnsmasq dnsmasq-nocache unbound
-#                 unbound-2t miodnsd miodnsd-2t)
-#   --quick       short runs (about 2 minutes), one repeat
+#                 nsd miodnsd-auth dnsmasq dnsmasq-nocache miodnsd-nocache
+#                 unbound unbound-2t miodnsd miodnsd-2t)
+#   --quick       short runs, one repeat (about a minute; the full run takes
+#                 about 10)
 #   --no-netns    stay in the machine's network namespace
 #   --threads-option OPT  how to ask miodnsd for N threads, OPT followed by
 #                 N (default: probed, see below)
@@ -59,7 +60,7 @@ repeats=
 servers=
 use_netns=yes
 threads_option=
-all_servers="nsd miodnsd-auth dnsmasq dnsmasq-nocache unbound unbound-2t miodnsd miodnsd-2t"
+all_servers="nsd miodnsd-auth dnsmasq dnsmasq-nocache miodnsd-nocache unbound unbound-2t miodnsd miodnsd-2t"
 
 usage() {
 	echo "usage: run.sh [--quick] [-m miodnsd] [-o results] [-r repeats]" \
@@ -95,7 +96,7 @@ if [ $quick = yes ]; then
 	tcp_secs=1		# the same over TCP
 	lat_secs=1		# a paced run for latency
 	miss_tcp=no		# misses over TCP
-	step_down=no		# search for the rate without loss
+	zero_loss_search=no	# step -Q down after a run with losses
 else
 	: "${repeats:=5}"
 	: "${out:=$here/results}"
@@ -103,7 +104,7 @@ else
 	tcp_secs=4
 	lat_secs=3
 	miss_tcp=yes
-	step_down=yes
+	zero_loss_search=yes
 fi
 : "${servers:=$all_servers}"
 lat_rate=1000		# queries per second of the paced latency runs
@@ -339,8 +340,15 @@ start() {
 		[ $s_name = miodnsd-2t ] && s_cpus=all
 		render miodnsd.conf.in "$s_dir/miodnsd.conf" PORT="$s_port" \
 		    UPSTREAM_PORT="$s_up"
-		[ -z "$conf_extra" ] ||
-			printf '%s\n' "$conf_extra" >>"$s_dir/miodnsd.conf"
+		# The cache's size, when it has one, and the thread setting.
+		case $s_name in
+		miodnsd|miodnsd-2t) s_more=$cache_conf ;;
+		miodnsd-nocache) s_more=$nocache_conf ;;
+		*) s_more= ;;
+		esac
+		for line in "$s_more" "$conf_extra"; do
+			[ -z "$line" ] || printf '%s\n' "$line" >>"$s_dir/miodnsd.conf"
+		done
 		set -- "$miodnsd" -c "$s_dir/miodnsd.conf" -q "$@" ;;
 	*)
 		die "unknown server $s_name" ;;
@@ -366,6 +374,8 @@ zone_args=
 threads_args=
 threads_conf=
 conf_extra=
+cache_conf=
+nocache_conf=
 has_cache=no
 has_zone=no
 has_threads=no
@@ -479,6 +489,17 @@ probe_cache() {
 	if [ -n "$p_first" ] && [ "$p_again" = "$p_first" ]; then
 		has_cache=yes
 		support cache yes "an answer is given again after the upstream stopped"
+		# Room for every answer of the zone, as the peers get, and the
+		# cache turned off for the variant that forwards everything.
+		printf 'cache-size 50000\ncache-bytes 67108864\n' >"$tmp/cache.conf"
+		if "$miodnsd" -n -c "$tmp/cache.conf" -l 127.0.0.1:$probe_port \
+		    -u 127.0.0.1:$upstream_port >/dev/null 2>&1; then
+			cache_conf=$(cat "$tmp/cache.conf")
+			nocache_conf="cache-size 0"
+			support cache-settings yes "$(echo $cache_conf); off: $nocache_conf"
+		else
+			support cache-settings "not supported yet" "cache-size and cache-bytes refused: the default size"
+		fi
 	else
 		support cache "not supported yet" "no answer once the upstream stopped: every query is forwarded"
 	fi
@@ -597,7 +618,7 @@ paced="-c 1 -q 10 -Q $lat_rate -v"
 # When the run at saturation lost queries, steps the rate down (-Q) until a
 # run of two seconds loses none; records that rate as "zeroloss".
 step_down() {
-	[ $step_down = yes ] || return 0
+	[ $zero_loss_search = yes ] || return 0
 	awk -v l="$lost_pct" 'BEGIN { exit !(l > 0) }' || return 0
 	for f in 0.9 0.75 0.5 0.25; do
 		rate=$(awk -v q="$qps" -v f=$f 'BEGIN { printf "%d", q * f }')
@@ -659,8 +680,8 @@ session_forwarder() {
 	srv_pid=
 }
 
-# dnsmasq with cache-size=0: the hot set, every query forwarded (what
-# miodnsd does without a cache).
+# dnsmasq and miodnsd with their caches off: the hot set, every query
+# forwarded.
 session_nocache() {
 	r=$1 s=$2
 	srv_start $s || return 0
@@ -776,6 +797,10 @@ for s in $servers; do
 	miodnsd-2t)
 		[ $has_threads = yes ] || {
 			unsupported $s "miodnsd has no worker threads"; continue; } ;;
+	miodnsd-nocache)
+		[ -n "$nocache_conf" ] || {
+			unsupported $s "no cache to turn off: miodnsd itself forwards every query"
+			continue; } ;;
 	esac
 	run_servers="$run_servers $s"
 done
@@ -786,7 +811,7 @@ while [ $r -le "$repeats" ]; do
 		note "repeat $r of $repeats: $s"
 		case $s in
 		nsd|miodnsd-auth) session_auth $r $s ;;
-		dnsmasq-nocache) session_nocache $r $s ;;
+		dnsmasq-nocache|miodnsd-nocache) session_nocache $r $s ;;
 		*) session_forwarder $r $s ;;
 		esac
 	done
