@@ -17,7 +17,7 @@
 #                 nsd miodnsd-auth dnsmasq dnsmasq-nocache miodnsd-nocache
 #                 unbound unbound-2t miodnsd miodnsd-2t)
 #   --quick       short runs, one repeat (about a minute; the full run takes
-#                 about 10)
+#                 about 11)
 #   --no-netns    stay in the machine's network namespace
 #   --threads-option OPT  how to ask miodnsd for N threads, OPT followed by
 #                 N (default: probed, see below)
