@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -101,6 +102,7 @@ struct cache {
 	unsigned shard_count;
 	unsigned shard_shift;		/* hash >> shift picks the shard */
 	bool disabled;
+	atomic_uint refs;		/* cache_ref() and cache_free() */
 	void *shards_mem;
 	struct cache_shard *shards;
 };
@@ -951,6 +953,7 @@ cache_new(struct cache **out, const struct cache_config *conf)
 	if ((cache = alloc(sizeof(*cache))) == NULL)
 		return -ENOMEM;
 	memset(cache, 0, sizeof(*cache));
+	atomic_init(&cache->refs, 1);
 	cache->conf = *conf;
 	cache->disabled = conf->max_entries == 0 || conf->max_bytes == 0;
 	cache->shard_count = cache_pick_shards(conf);
@@ -966,10 +969,20 @@ cache_new(struct cache **out, const struct cache_config *conf)
 	return 0;
 }
 
+struct cache *
+cache_ref(struct cache *cache)
+{
+	atomic_fetch_add_explicit(&cache->refs, 1, memory_order_relaxed);
+	return cache;
+}
+
 void
 cache_free(struct cache *cache)
 {
-	if (cache == NULL)
+	/* The last reference frees; acquire-release, so that the entries
+	 * other threads stored are seen by the one that frees them. */
+	if (cache == NULL ||
+	    atomic_fetch_sub_explicit(&cache->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	cache_flush(cache);
 	for (unsigned i = 0; i < cache->shard_count; i++) {

@@ -173,8 +173,14 @@ void cache_config_defaults(struct cache_config *conf);
  */
 int cache_new(struct cache **out, const struct cache_config *conf);
 
-/* Frees a cache and its entries; NULL is ignored. No other thread may be
- * using it. */
+/*
+ * A cache is reference-counted, so that worker threads can each hold the
+ * one in use while a reload replaces it: cache_ref() adds a reference and
+ * returns the cache; cache_free() drops one (NULL is ignored), and the
+ * last frees the cache and its entries. Both are thread-safe; the thread
+ * that drops the last reference must be the last to use the cache.
+ */
+struct cache *cache_ref(struct cache *cache);
 void cache_free(struct cache *cache);
 
 /* The number of shards actually used. Thread-safe. */

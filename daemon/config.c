@@ -47,6 +47,7 @@ config_defaults(struct config *conf)
 	conf->max_ttl = 86400;
 	conf->max_negative_ttl = 3600;
 	conf->max_waiters = 64;
+	conf->threads = 1;
 }
 
 static const struct sockaddr_in6 *
@@ -389,6 +390,8 @@ static const struct config_number {
 	{ "max-negative-ttl", offsetof(struct config, max_negative_ttl), 0,
 	    604800 },
 	{ "max-waiters", offsetof(struct config, max_waiters), 1, 10000 },
+	{ "threads", offsetof(struct config, threads), 0,
+	    MIODNSD_MAX_THREADS },
 };
 
 /* The string keywords: name, field, size. */
@@ -587,6 +590,17 @@ config_read_resolv(struct config *conf)
 }
 
 /* Fills in the defaults that depend on the rest; 0 or -1 after logging. */
+/* "threads 0": one worker per CPU this process may run on. */
+static unsigned
+config_cpu_count(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > MIODNSD_MAX_THREADS ? MIODNSD_MAX_THREADS : (unsigned)n;
+}
+
 int
 config_finish(struct config *conf)
 {
@@ -602,6 +616,8 @@ config_finish(struct config *conf)
 			return -1;
 		}
 	}
+	if (conf->threads == 0)
+		conf->threads = config_cpu_count();
 	if (conf->min_ttl > conf->max_ttl) {
 		log_warnx("min-ttl %u is above max-ttl %u", conf->min_ttl,
 		    conf->max_ttl);

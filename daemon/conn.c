@@ -57,9 +57,9 @@ struct conn {
 };
 
 /* Closed connections stay on the list, marked, until conn_run_deferred(). */
-static TAILQ_HEAD(, conn) conns = TAILQ_HEAD_INITIALIZER(conns);
-static size_t nconns;		/* open ones */
-static struct log_limit conn_limit_log;
+static WORKER_LOCAL TAILQ_HEAD(conn_list, conn) conns;
+static WORKER_LOCAL size_t nconns;		/* open ones */
+static WORKER_LOCAL struct log_limit conn_limit_log;
 
 #define CONN_OF(p, member) \
 	((struct conn *)(void *)((char *)(p) - offsetof(struct conn, member)))
@@ -71,6 +71,12 @@ size_t
 conn_count(void)
 {
 	return nconns;
+}
+
+void
+conn_worker_init(void)
+{
+	TAILQ_INIT(&conns);
 }
 
 bool
@@ -91,10 +97,10 @@ conn_idle_fire(struct timer *t)
 	struct conn *c = CONN_OF(t, idle);
 
 	if (c->outstanding > 0) {
-		timer_arm(&c->idle, timer_now() + main_config()->tcp_idle_ms);
+		timer_arm(&c->idle, timer_now() + worker_config()->tcp_idle_ms);
 		return;
 	}
-	counters.tcp_idle_closed++;
+	COUNT(tcp_idle_closed);
 	log_debug("closing an idle TCP connection");
 	conn_close(c);
 }
@@ -104,7 +110,7 @@ conn_touch(struct conn *c)
 {
 	if (c->closed)
 		return;
-	timer_arm(&c->idle, timer_now() + main_config()->tcp_idle_ms);
+	timer_arm(&c->idle, timer_now() + worker_config()->tcp_idle_ms);
 }
 
 /* Closes when nothing is left to do: the client is done or we are
@@ -133,7 +139,7 @@ conn_new(int fd, const struct addr *peer)
 	STAILQ_INIT(&c->wqueue);
 	c->idle.fire = conn_idle_fire;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((rc = mio_registry_register_fd(main_registry(), fd,
+	if ((rc = mio_registry_register_fd(worker_registry(), fd,
 		 (mio_token)&c->handle, MIO_READABLE)) != 0) {
 		log_warnx("register a TCP connection: %s", mio_strerror(rc));
 		close(fd);
@@ -142,7 +148,8 @@ conn_new(int fd, const struct addr *peer)
 	}
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	nconns++;
-	counters.tcp_accepted++;
+	counter_set(&counters.tcp_open, nconns);
+	COUNT(tcp_accepted);
 	conn_touch(c);
 }
 
@@ -169,9 +176,9 @@ conn_accept_all(int listen_fd, bool *more)
 			}
 			continue;
 		}
-		if (nconns >= main_config()->max_tcp_clients ||
-		    main_shutting_down()) {
-			counters.tcp_refused++;
+		if (nconns >= worker_config()->max_tcp_clients ||
+		    worker_shutting_down()) {
+			COUNT(tcp_refused);
 			log_warnx_limited(&conn_limit_log, "%zu TCP clients, "
 			    "the maximum: closing a new connection", nconns);
 			close(fd);
@@ -191,7 +198,7 @@ conn_set_writing(struct conn *c, bool writing)
 	if (c->writing == writing)
 		return;
 	c->writing = writing;
-	rc = mio_registry_reregister_fd(main_registry(), c->fd,
+	rc = mio_registry_reregister_fd(worker_registry(), c->fd,
 	    (mio_token)&c->handle, interest);
 	if (rc != 0) {
 		log_warnx("reregister a TCP connection: %s", mio_strerror(rc));
@@ -263,7 +270,7 @@ void
 conn_query_started(struct conn *c)
 {
 	c->outstanding++;
-	if (c->outstanding >= main_config()->tcp_pipeline)
+	if (c->outstanding >= worker_config()->tcp_pipeline)
 		c->paused = true;
 }
 
@@ -271,7 +278,7 @@ void
 conn_query_done(struct conn *c)
 {
 	c->outstanding--;
-	if (c->paused && c->outstanding < main_config()->tcp_pipeline)
+	if (c->paused && c->outstanding < worker_config()->tcp_pipeline)
 		c->resume = true;
 	/* Closing here could run inside a c-ares callback; leave it to
 	 * conn_run_deferred(). */
@@ -369,7 +376,7 @@ conn_close(struct conn *c)
 	c->closed = true;
 	query_detach_conn(c);
 	timer_disarm(&c->idle);
-	mio_registry_deregister_fd(main_registry(), c->fd);
+	mio_registry_deregister_fd(worker_registry(), c->fd);
 	close(c->fd);
 	while ((w = STAILQ_FIRST(&c->wqueue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&c->wqueue, entry);
@@ -378,6 +385,7 @@ conn_close(struct conn *c)
 	free(c->rbuf);
 	c->rbuf = NULL;
 	nconns--;
+	counter_set(&counters.tcp_open, nconns);
 }
 
 /* After each batch: resume paused connections, close finished ones, free

@@ -10,6 +10,12 @@
  * A reload keeps every listener whose configured address is unchanged, so
  * its sockets, port and queued datagrams survive; listeners no longer
  * configured are closed and their pending answers dropped.
+ *
+ * Each worker thread has listeners of its own. With several workers every
+ * socket has SO_REUSEPORT, and the kernel spreads clients over the
+ * workers' sockets by a hash of their address and port. Worker 0 binds
+ * first, resolving port 0 to a real port; the others then bind to the
+ * address worker 0 got (listener_bound), so that all listen on one port.
  */
 #include "config.h"
 
@@ -42,14 +48,21 @@ struct listener {
 	bool keep;			/* still configured (reload) */
 };
 
-static TAILQ_HEAD(, listener) listeners = TAILQ_HEAD_INITIALIZER(listeners);
+/* This worker's listeners. */
+static WORKER_LOCAL TAILQ_HEAD(listener_list, listener) listeners;
 
 #define LISTENER_OF(h, member)                                  \
 	((struct listener *)(void *)((char *)(h) -              \
 	    offsetof(struct listener, member)))
 
+void
+listener_worker_init(void)
+{
+	TAILQ_INIT(&listeners);
+}
+
 static int
-listener_socket(int family, int type)
+listener_socket(int family, int type, bool reuseport)
 {
 	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
@@ -61,19 +74,27 @@ listener_socket(int family, int type)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (type == SOCK_STREAM)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Only with several workers: it would also let another process of
+	 * ours take a share of the port unnoticed. */
+	if (reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
-/* Binds UDP to the configured address, then TCP to the port UDP got. */
+/* Binds UDP to the address given (the configured one, or worker 0's),
+ * then TCP to the port UDP got. */
 static int
-listener_bind(struct listener *l)
+listener_bind(struct listener *l, const struct addr *at, bool reuseport)
 {
-	int family = l->configured.ss.ss_family, size = LISTENER_UDP_RCVBUF;
+	int family = at->ss.ss_family, size = LISTENER_UDP_RCVBUF;
 	struct sockaddr *sa;
 
-	l->bound = l->configured;
-	if ((l->udp_fd = listener_socket(family, SOCK_DGRAM)) < 0 ||
-	    (l->tcp_fd = listener_socket(family, SOCK_STREAM)) < 0)
+	l->bound = *at;
+	if ((l->udp_fd = listener_socket(family, SOCK_DGRAM, reuseport)) < 0 ||
+	    (l->tcp_fd = listener_socket(family, SOCK_STREAM, reuseport)) < 0)
 		return -1;
 	setsockopt(l->udp_fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	sa = (struct sockaddr *)&l->bound.ss;
@@ -88,7 +109,7 @@ listener_bind(struct listener *l)
 static void
 listener_free(struct listener *l)
 {
-	const mio_registry *registry = main_registry();
+	const mio_registry *registry = worker_registry();
 
 	query_detach_listener(l);
 	if (l->udp_fd >= 0) {
@@ -105,7 +126,7 @@ listener_free(struct listener *l)
 static int
 listener_register(struct listener *l)
 {
-	const mio_registry *registry = main_registry();
+	const mio_registry *registry = worker_registry();
 	int rc;
 
 	rc = mio_registry_register_fd(registry, l->udp_fd,
@@ -116,10 +137,10 @@ listener_register(struct listener *l)
 	return rc;
 }
 
-/* Opens a listener; with port 0 a busy TCP twin of the UDP port is
- * retried on another ephemeral port. */
+/* Opens a listener for the configured addr, bound to at; with port 0 a
+ * busy TCP twin of the UDP port is retried on another ephemeral port. */
 static struct listener *
-listener_open(const struct addr *addr)
+listener_open(const struct addr *addr, const struct addr *at, bool reuseport)
 {
 	char buf[64];
 
@@ -132,7 +153,7 @@ listener_open(const struct addr *addr)
 		l->tcp_handle.kind = HANDLE_TCP_LISTEN;
 		l->configured = *addr;
 		l->udp_fd = l->tcp_fd = -1;
-		if (listener_bind(l) == 0) {
+		if (listener_bind(l, at, reuseport) == 0) {
 			if ((rc = listener_register(l)) == 0)
 				return l;
 			log_warnx("register %s: %s",
@@ -142,7 +163,7 @@ listener_open(const struct addr *addr)
 		}
 		saved = errno;
 		listener_free(l);
-		if (saved != EADDRINUSE || addr_port(addr) != 0) {
+		if (saved != EADDRINUSE || addr_port(at) != 0) {
 			errno = saved;
 			log_warn("listen on %s",
 			    addr_str(addr, buf, sizeof(buf)));
@@ -155,13 +176,17 @@ listener_open(const struct addr *addr)
 }
 
 /*
- * Makes the listeners match conf: keeps the unchanged ones, opens new
- * ones, closes the rest. Returns 0, or -1 if some address could not be
- * opened (the others are in place).
+ * Makes this worker's listeners match conf: keeps the unchanged ones,
+ * opens new ones, closes the rest. Worker 0 passes bound NULL and binds
+ * the configured addresses; the others pass what listener_bound() found
+ * in worker 0, one entry per conf->listen[] (family 0: worker 0 could not
+ * open it either, so neither do we). Returns 0, or -1 if some address
+ * could not be opened (the others are in place).
  */
 int
-listener_configure(const struct config *conf)
+listener_configure(const struct config *conf, const struct addr *bound)
 {
+	bool reuseport = conf->threads > 1;
 	struct listener *l, *next;
 	char buf[64];
 	int rc = 0;
@@ -169,6 +194,8 @@ listener_configure(const struct config *conf)
 	TAILQ_FOREACH(l, &listeners, entry)
 		l->keep = false;
 	for (int i = 0; i < conf->nlisten; i++) {
+		const struct addr *at = bound != NULL ? &bound[i] :
+		    &conf->listen[i];
 		TAILQ_FOREACH(l, &listeners, entry) {
 			if (addr_equal(&l->configured, &conf->listen[i]))
 				break;
@@ -177,30 +204,49 @@ listener_configure(const struct config *conf)
 			l->keep = true;
 			continue;
 		}
-		if ((l = listener_open(&conf->listen[i])) == NULL) {
+		if (at->ss.ss_family == AF_UNSPEC ||
+		    (l = listener_open(&conf->listen[i], at, reuseport)) == NULL) {
 			rc = -1;
 			continue;
 		}
 		l->keep = true;
 		TAILQ_INSERT_TAIL(&listeners, l, entry);
-		log_info("listening on %s (UDP and TCP)",
-		    addr_str(&l->bound, buf, sizeof(buf)));
+		if (worker_id() == 0)
+			log_info("listening on %s (UDP and TCP)",
+			    addr_str(&l->bound, buf, sizeof(buf)));
 	}
 	TAILQ_FOREACH_SAFE(l, &listeners, entry, next) {
 		if (l->keep)
 			continue;
-		log_info("no longer listening on %s",
-		    addr_str(&l->bound, buf, sizeof(buf)));
+		if (worker_id() == 0)
+			log_info("no longer listening on %s",
+			    addr_str(&l->bound, buf, sizeof(buf)));
 		TAILQ_REMOVE(&listeners, l, entry);
 		listener_free(l);
 	}
 	return rc;
 }
 
+/* For each conf->listen[], the address this worker bound it to, or
+ * family AF_UNSPEC if it has no such listener. */
+void
+listener_bound(const struct config *conf, struct addr *bound)
+{
+	struct listener *l;
+
+	for (int i = 0; i < conf->nlisten; i++) {
+		memset(&bound[i], 0, sizeof(bound[i]));
+		TAILQ_FOREACH(l, &listeners, entry) {
+			if (addr_equal(&l->configured, &conf->listen[i]))
+				bound[i] = l->bound;
+		}
+	}
+}
+
 static void
 listener_read_udp(struct listener *l)
 {
-	static uint8_t buf[DNS_MAX_MESSAGE];
+	static WORKER_LOCAL uint8_t buf[DNS_MAX_MESSAGE];
 	struct client from = { .listener = l };
 	ssize_t n;
 
@@ -265,7 +311,7 @@ listener_send_udp(struct listener *l, const struct addr *to,
 		return;
 	/* A full send buffer drops the answer, as the network might; the
 	 * client will ask again. */
-	counters.udp_send_failed++;
+	COUNT(udp_send_failed);
 	log_debug("send to %s: %s", addr_str(to, buf, sizeof(buf)),
 	    strerror(errno));
 }
@@ -275,7 +321,7 @@ listener_send_udp(struct listener *l, const struct addr *to,
 void
 listener_stop_reading(void)
 {
-	const mio_registry *registry = main_registry();
+	const mio_registry *registry = worker_registry();
 	struct listener *l;
 
 	TAILQ_FOREACH(l, &listeners, entry) {

@@ -27,7 +27,9 @@
 
 #define LOCAL_VERSION "miodnsd " PACKAGE_VERSION
 
-static struct zone_set *zones;
+/* The zones this worker answers from: a reference of its own, moved to
+ * the new set by worker_apply() after a reload. */
+static WORKER_LOCAL struct zone_set *zones;
 
 /* The origin as the canonical text of logs: "example.test." */
 static const char *
@@ -167,7 +169,8 @@ static void
 local_stats(const struct zone_question *q, const struct addr *from,
     struct zone_response *r)
 {
-	const struct config *conf = main_config();
+	const struct config *conf = worker_config();
+	struct counters total;
 	struct stats_text text;
 
 	if (!config_prefix_match(conf->allow_stats, conf->nallow_stats, from)) {
@@ -179,7 +182,8 @@ local_stats(const struct zone_question *q, const struct addr *from,
 		r->aa = true;
 		return;
 	}
-	stats_text(&counters, &text);
+	stats_total(&total);
+	stats_text(&total, &text);
 	zone_answer_txt_list(q, text.strings, text.count, 0, r);
 }
 
@@ -224,10 +228,10 @@ local_answer(const struct dns_query *q, const struct dns_reply *r,
 	if (zone != NULL) {
 		if (zone_answer(zone, &zq, &zr) != 0)
 			return 0;
-		counters.authoritative++;
+		COUNT(authoritative);
 	} else {
 		local_chaos(&zq, from, &zr);
-		counters.chaos++;
+		COUNT(chaos);
 	}
 	zone_response_patch_header(&zr);
 	return dns_reply_end(r, out, zr.len, cap);

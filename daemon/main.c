@@ -2,15 +2,17 @@
  * main.c - miodnsd: options, configuration, set-up, the event loop,
  * reload and shutdown.
  *
- * Set-up order matters: with -d the process forks first (before the poll
- * exists, see main_setup), then binds the listening sockets (they may need
- * root), writes its pidfile and port file, drops privileges, and only then
- * starts the signal source and the c-ares channels. The parent exits only
- * when the child is ready, so that "miodnsd -d && dig ..." works.
+ * Set-up order matters: with -d the process forks first (before any poll
+ * exists, see main_setup), then the main thread becomes worker 0 and
+ * binds the listening sockets (they may need root), the other workers
+ * start and bind theirs, the pidfile and port file are written,
+ * privileges dropped, and only then do the workers start serving. The
+ * parent exits only when the child is ready, so that "miodnsd -d && dig
+ * ..." works. The loop itself is worker.c's.
  *
- * Signals are turned into loop events by signals.c; what they ask for
- * (reload, shutdown) is done at the top of the loop, between batches of
- * events, never inside an event handler or a c-ares callback.
+ * Signals are turned into loop events of worker 0 by signals.c; what they
+ * ask for (reload, shutdown) is done at the top of the loop, between
+ * batches of events, never inside an event handler or a c-ares callback.
  *
  * Zones load with the configuration, before anything is bound, so that a
  * broken zone file stops the start (and -n) with its file and line; on
@@ -34,11 +36,10 @@
 
 #include "log.h"
 #include "miodnsd.h"
+#include "zone.h"
 
-#define MAIN_EVENTS 256
-/* After SIGTERM, how long past the query deadline answers may still be
- * flushed to slow TCP clients. */
-#define MAIN_SHUTDOWN_GRACE_MS 500
+/* How long a reload waits for the workers to take it. */
+#define MAIN_RELOAD_WAIT_MS 2000
 /* getopt_long()'s value for the long options that are keywords. */
 #define MAIN_KEYWORD 256
 
@@ -64,20 +65,11 @@ struct cmdline {
 	int nsettings;
 };
 
-struct counters counters;
-
 static struct {
 	struct cmdline cmd;
 	struct config conf;
-	mio_poll *poll;
-	mio_events *events;
-	bool more_ready;	/* a listener has unread input */
+	struct zone_set *zones;	/* loaded, not yet published */
 	bool reload_requested;
-	bool shutdown_requested;
-	bool shutting_down;
-	bool exit_now;
-	int shutdown_signal;
-	struct timer shutdown_timer;
 	int ready_fd;		/* -d: tells the waiting parent we are up */
 	bool wrote_pidfile;
 } m = { .ready_fd = -1 };
@@ -88,8 +80,9 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: miodnsd [-dhnqvV] [-c file] [-l addr:port] "
 	    "[-u addr[:port]]\n"
-	    "               [-z origin=file] [-t ms] [-p pidfile] "
+	    "               [-z origin=file] [-t threads] [-p pidfile] "
 	    "[-P portfile]\n"
+	    "               [--timeout ms] "
 	    "               [--user user] [--allow-stats prefix] "
 	    "[--builtin-zones mode]\n"
 	    "               [--cache-size n] [--cache-bytes n] [--min-ttl s] "
@@ -147,6 +140,8 @@ main_parse_args(int argc, char **argv, struct cmdline *cmd)
 		{ "max-ttl", required_argument, NULL, MAIN_KEYWORD },
 		{ "max-negative-ttl", required_argument, NULL, MAIN_KEYWORD },
 		{ "max-waiters", required_argument, NULL, MAIN_KEYWORD },
+		{ "timeout", required_argument, NULL, MAIN_KEYWORD },
+		{ "threads", required_argument, NULL, MAIN_KEYWORD },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch, index;
@@ -179,7 +174,7 @@ main_parse_args(int argc, char **argv, struct cmdline *cmd)
 		case 'P': main_add_setting(cmd, "port-file", optarg); break;
 		case 'p': main_add_setting(cmd, "pidfile", optarg); break;
 		case 'q': cmd->verbosity--; break;
-		case 't': main_add_setting(cmd, "timeout", optarg); break;
+		case 't': main_add_setting(cmd, "threads", optarg); break;
 		case 'u':
 			if (cmd->nupstream == MIODNSD_MAX_UPSTREAM)
 				fatalx("too many -u options");
@@ -237,35 +232,6 @@ main_build_config(const struct cmdline *cmd, struct config *conf)
 	return config_finish(conf);
 }
 
-const mio_registry *
-main_registry(void)
-{
-	return mio_poll_registry(m.poll);
-}
-
-const struct config *
-main_config(void)
-{
-	return &m.conf;
-}
-
-bool
-main_shutting_down(void)
-{
-	return m.shutting_down;
-}
-
-void
-main_request_shutdown(int sig)
-{
-	if (m.shutting_down || m.shutdown_requested) {
-		log_info("second signal: exiting now");
-		m.exit_now = true;
-	}
-	m.shutdown_requested = true;
-	m.shutdown_signal = sig;
-}
-
 void
 main_request_reload(void)
 {
@@ -275,14 +241,34 @@ main_request_reload(void)
 void
 main_log_counters(void)
 {
-	stats_log(&counters);
+	struct counters total;
+
+	stats_total(&total);
+	stats_log(&total);
+	if (worker_count() > 1)
+		stats_log_workers();
 	query_log_counters();
 	upstream_log_counters();
 }
 
+/* What may change only on restart keeps its running value. */
+static void
+main_keep_restart_settings(struct config *conf)
+{
+	if (strcmp(conf->user, m.conf.user) != 0 ||
+	    strcmp(conf->pidfile, m.conf.pidfile) != 0 ||
+	    conf->threads != m.conf.threads)
+		log_warnx("reload: user, pidfile and threads change only on "
+		    "restart");
+	snprintf(conf->user, sizeof(conf->user), "%s", m.conf.user);
+	snprintf(conf->pidfile, sizeof(conf->pidfile), "%s", m.conf.pidfile);
+	conf->threads = m.conf.threads;
+}
+
 /* SIGHUP: a new configuration and new zones, the same listening sockets
  * where the addresses did not change. A configuration or a zone that does
- * not load changes nothing. */
+ * not load changes nothing. Worker 0 (this thread) tries the listeners and
+ * upstreams first; the others follow what it publishes. */
 static void
 main_reload(void)
 {
@@ -290,6 +276,8 @@ main_reload(void)
 	struct zone_set *zones;
 	bool upstreams_changed;
 
+	if (!m.reload_requested)
+		return;
 	m.reload_requested = false;
 	if (main_build_config(&m.cmd, &conf) != 0 ||
 	    local_zones_load(&conf, &zones) != 0) {
@@ -297,13 +285,8 @@ main_reload(void)
 		    "and zones");
 		return;
 	}
-	local_zones_use(zones);
-	if (strcmp(conf.user, m.conf.user) != 0 ||
-	    strcmp(conf.pidfile, m.conf.pidfile) != 0)
-		log_warnx("reload: user and pidfile change only on restart");
-	snprintf(conf.user, sizeof(conf.user), "%s", m.conf.user);
-	snprintf(conf.pidfile, sizeof(conf.pidfile), "%s", m.conf.pidfile);
-	if (listener_configure(&conf) != 0)
+	main_keep_restart_settings(&conf);
+	if (listener_configure(&conf, NULL) != 0)
 		log_warnx("reload: some addresses could not be opened");
 	upstreams_changed = !config_same_upstreams(&conf, &m.conf);
 	if (upstream_configure(&conf) != 0) {
@@ -316,107 +299,20 @@ main_reload(void)
 	}
 	/* The cached answers are the old upstreams': flushed if those
 	 * changed, kept otherwise. */
-	if (query_configure(&conf, upstreams_changed) != 0)
+	if (query_cache_configure(&conf, upstreams_changed) != 0)
 		log_warnx("reload: keeping the previous cache settings");
 	else if (upstreams_changed)
 		log_info("reload: new upstreams, cache flushed");
+	worker_publish(&conf, zones, query_shared_cache());
+	zone_set_free(zones);
 	m.conf = conf;
+	worker_apply();
+	if (!worker_wait_applied(MAIN_RELOAD_WAIT_MS))
+		log_warnx("reload: a worker is slow to take the new "
+		    "configuration");
 	if (conf.portfile[0] != '\0')
 		listener_write_portfile(conf.portfile);
 	log_info("configuration reloaded");
-}
-
-static void
-main_shutdown_fire(struct timer *t)
-{
-	(void)t;
-	if (query_count() > 0 || conn_count() > 0)
-		log_info("shutdown: giving up on %zu queries and %zu "
-		    "connections", query_count(), conn_count());
-	query_fail_all();
-	conn_close_all();
-}
-
-/* SIGTERM/SIGINT: stop taking queries, let those in flight end (each has
- * its deadline), flush the answers, then leave the loop. */
-static void
-main_begin_shutdown(void)
-{
-	m.shutting_down = true;
-	log_info("%s: shutting down, %zu queries in flight",
-	    strsignal(m.shutdown_signal), query_count());
-	listener_stop_reading();
-	m.more_ready = false;
-	conn_shutdown();
-	m.shutdown_timer.fire = main_shutdown_fire;
-	timer_arm(&m.shutdown_timer, timer_now() + m.conf.timeout_ms +
-	    MAIN_SHUTDOWN_GRACE_MS);
-}
-
-static void
-main_dispatch(const mio_event *ev)
-{
-	struct handle *h;
-
-	if (upstream_event(ev))
-		return;
-	h = (struct handle *)mio_event_token(ev);
-	switch (h->kind) {
-	case HANDLE_UDP:
-	case HANDLE_TCP_LISTEN:
-		listener_event(h, ev);
-		break;
-	case HANDLE_CONN:
-		conn_event(h, ev);
-		break;
-	case HANDLE_SIGNALS:
-		signals_event();
-		break;
-	}
-}
-
-/* One poll and everything that follows from it. */
-static void
-main_poll_once(void)
-{
-	struct timespec cap, buf;
-	const struct timespec *t = NULL;
-	long ms = m.more_ready ? 0 : timer_next_ms();
-	int rc;
-
-	if (ms >= 0) {
-		cap.tv_sec = ms / 1000;
-		cap.tv_nsec = (ms % 1000) * 1000000;
-		t = &cap;
-	}
-	t = upstream_timeout(t, &buf);
-	rc = mio_poll_poll(m.poll, m.events, t);
-	if (rc < 0 && rc != -EINTR)
-		fatalx("mio_poll_poll: %s", mio_strerror(rc));
-	timer_update();
-	MIO_EVENTS_FOREACH(ev, m.events)
-		main_dispatch(ev);
-	upstream_process_timeouts();
-	m.more_ready = listener_run_ready();
-	timer_run();
-	conn_run_deferred();
-	upstream_reap();
-}
-
-static void
-main_loop(void)
-{
-	for (;;) {
-		timer_update();
-		if (m.reload_requested && !m.shutting_down)
-			main_reload();
-		if (m.shutdown_requested && !m.shutting_down)
-			main_begin_shutdown();
-		if (m.shutting_down && (m.exit_now ||
-		    (query_count() == 0 && conn_count() == 0)))
-			return;
-		main_poll_once();
-	}
 }
 
 /* -d, first half: fork; the parent waits until the child says it is up
@@ -496,54 +392,66 @@ main_drop_privileges(const char *user)
 	log_info("running as %s", user);
 }
 
+/* Worker 0's listeners and channels, the shared cache, then the other
+ * workers, configured from what worker 0 published. */
+static void
+main_start_workers(void)
+{
+	int rc;
+
+	if ((rc = worker_init_main()) != 0)
+		fatalx("libmio: %s", mio_strerror(rc));
+	if (listener_configure(&m.conf, NULL) != 0)
+		fatalx("cannot listen on every configured address");
+	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+		fatalx("ares_library_init failed");
+	if (upstream_configure(&m.conf) != 0)
+		fatalx("cannot set up the upstream servers");
+	if (query_cache_configure(&m.conf, false) != 0)
+		fatalx("cannot set up the cache");
+	worker_publish(&m.conf, m.zones, query_shared_cache());
+	zone_set_free(m.zones);
+	m.zones = NULL;
+	worker_apply();
+	if (workers_spawn(m.conf.threads) != 0)
+		fatalx("cannot start %u worker threads", m.conf.threads);
+}
+
 static void
 main_setup(void)
 {
 	int rc;
 
-	/* Fork before the poll exists: a kqueue is not inherited by a child
+	/* Fork before any poll exists: a kqueue is not inherited by a child
 	 * (kqueue(2)), and libkqueue behaves the same. The parent waits for
 	 * the child's word, so errors below still reach the command. */
 	if (m.cmd.daemonize)
 		main_daemonize();
-	if ((rc = mio_poll_new(&m.poll)) != 0 ||
-	    (rc = mio_events_new(&m.events, MAIN_EVENTS)) != 0)
-		fatalx("libmio: %s", mio_strerror(rc));
-	if (listener_configure(&m.conf) != 0)
-		fatalx("cannot listen on every configured address");
+	main_start_workers();
 	main_write_pidfile(m.conf.pidfile);
 	if (m.conf.portfile[0] != '\0' &&
 	    listener_write_portfile(m.conf.portfile) != 0)
 		fatalx("cannot write the port file");
 	main_drop_privileges(m.conf.user);
 	stats_start();
-	if ((rc = signals_init(main_registry())) != 0)
+	if ((rc = signals_init(worker_registry())) != 0)
 		fatalx("signals: %s", mio_strerror(rc));
-	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
-		fatalx("ares_library_init failed");
-	if (upstream_configure(&m.conf) != 0)
-		fatalx("cannot set up the upstream servers");
-	if (query_configure(&m.conf, false) != 0)
-		fatalx("cannot set up the cache");
-	log_info("miodnsd %s: libmio %s (%s), c-ares %s, deadline %u ms",
-	    PACKAGE_VERSION, mio_version(), mio_backend(), ares_version(NULL),
-	    m.conf.timeout_ms);
+	log_info("miodnsd %s: libmio %s (%s), c-ares %s, deadline %u ms, "
+	    "%u thread%s", PACKAGE_VERSION, mio_version(), mio_backend(),
+	    ares_version(NULL), m.conf.timeout_ms, m.conf.threads,
+	    m.conf.threads == 1 ? "" : "s");
 	main_daemon_ready();
+	workers_go();
 }
 
 static void
 main_cleanup(void)
 {
-	query_fail_all();
-	conn_close_all();
-	listener_close_all();
-	upstream_free_all();
-	query_fini();
-	local_zones_free();
-	signals_fini(main_registry());
+	signals_fini(worker_registry());
+	worker_fini();
+	query_cache_fini();
+	workers_free();
 	ares_library_cleanup();
-	mio_events_free(m.events);
-	mio_poll_free(m.poll);
 	if (m.wrote_pidfile)
 		unlink(m.conf.pidfile);
 	log_info("exiting");
@@ -552,18 +460,15 @@ main_cleanup(void)
 int
 main(int argc, char **argv)
 {
-	struct zone_set *zones;
-
 	log_init(true, 0);
 	main_parse_args(argc, argv, &m.cmd);
 	log_set_verbosity(m.cmd.verbosity);
 	if (main_build_config(&m.cmd, &m.conf) != 0)
 		fatalx("configuration failed");
-	if (local_zones_load(&m.conf, &zones) != 0)
+	if (local_zones_load(&m.conf, &m.zones) != 0)
 		fatalx("a zone did not load: not starting");
-	local_zones_use(zones);
 	if (m.cmd.check_only) {
-		local_zones_free();
+		zone_set_free(m.zones);
 		fprintf(stderr, "configuration OK\n");
 		return 0;
 	}
@@ -571,7 +476,8 @@ main(int argc, char **argv)
 	 * on a closed connection. */
 	signal(SIGPIPE, SIG_IGN);
 	main_setup();
-	main_loop();
+	worker_loop(main_reload);
+	workers_join();
 	if (log_get_verbosity() > 0)
 		main_log_counters();
 	main_cleanup();

@@ -2,10 +2,22 @@
  * miodnsd.h - the asynchronous DNS forwarder: shared types and the
  * prototypes of every file, grouped by the file that defines them.
  *
- * One process, one thread, one libmio poll. Everything registered with the
- * poll uses the address of a struct handle as its token (listeners,
- * connections, the signal pipe); c-ares sockets belong to the mio-ares
- * adapters of upstream.c, which recognise their own tokens.
+ * One process, N worker threads (-t), one libmio poll per worker, as mio
+ * would have it. Each worker has its own listening sockets (SO_REUSEPORT
+ * when there are several, so the kernel spreads clients over them), its
+ * own connections, timers, queries, in-flight table and c-ares channels;
+ * that state lives in WORKER_LOCAL variables of the file that owns it, so
+ * the code that handles a query never takes a lock. What the workers
+ * share is read-only or thread-safe: the configuration and the zones
+ * (handed to each worker by worker.c on start and on reload), the answer
+ * cache (sharded, locked per shard), and the counters (each worker writes
+ * its own; stats.c adds them up). The main thread is worker 0, and also
+ * handles the signals.
+ *
+ * Everything registered with a worker's poll uses the address of a struct
+ * handle as its token (listeners, connections, the waker, the signal
+ * pipe); c-ares sockets belong to the mio-ares adapters of upstream.c,
+ * which recognise their own tokens.
  *
  * The life of a query: listener.c (UDP) or conn.c (TCP) hands the bytes to
  * query.c, which checks them with dns.c, answers errors itself, lets
@@ -42,6 +54,7 @@
 #define MIODNSD_MAX_UPSTREAM 8
 #define MIODNSD_MAX_ZONES 64
 #define MIODNSD_MAX_ALLOW 16
+#define MIODNSD_MAX_THREADS 64
 #define DNS_PORT 53
 #define DNS_MAX_MESSAGE 65535
 /* The flag-day EDNS size: used upstream and advertised to clients. */
@@ -49,6 +62,9 @@
 /* Our OPT record: root owner, type, size, extended RCODE and flags, no
  * options. */
 #define DNS_OPT_LEN 11
+
+/* One copy per worker thread: see the top of this file. */
+#define WORKER_LOCAL _Thread_local
 
 struct addr {
 	struct sockaddr_storage ss;
@@ -96,6 +112,7 @@ struct config {
 	unsigned min_ttl, max_ttl;	/* clamp on cached TTLs */
 	unsigned max_negative_ttl;	/* cap on cached negative TTLs */
 	unsigned max_waiters;		/* clients merged into one query */
+	unsigned threads;		/* worker threads, each with a poll */
 	char user[64];
 	char pidfile[256];
 	char portfile[256];
@@ -113,6 +130,7 @@ enum handle_kind {
 	HANDLE_TCP_LISTEN,
 	HANDLE_CONN,
 	HANDLE_SIGNALS,
+	HANDLE_WAKER,
 };
 
 struct handle {
@@ -142,8 +160,13 @@ struct client {
 
 /*
  * Counters logged on SIGUSR1 and at exit and served to stats.miodnsd.
- * All are plain sums (inflight_peak excepted, a maximum), so that each
- * worker thread can own one and a total is made with counters_add().
+ * Each worker owns one (the WORKER_LOCAL "counters" of stats.c) and is the
+ * only thread that writes it, with COUNT() and counter_set(): a relaxed
+ * atomic store, which costs what a plain increment costs and lets
+ * stats_total() read the counters of the other workers while they run.
+ * All are sums, so that the total is the sum of the workers'; the two
+ * gauges (queries in flight, open connections) add up the same way, and
+ * inflight_peak, the one exception, is the largest of any one worker.
  */
 struct counters {
 	uint64_t udp_queries, tcp_queries;
@@ -162,7 +185,23 @@ struct counters {
 	uint64_t upstream_bad_answers;
 	uint64_t tcp_accepted, tcp_refused, tcp_idle_closed;
 	uint64_t udp_send_failed;
+	uint64_t inflight, tcp_open;	/* gauges: now, not since start */
 };
+
+static inline void
+counter_set(uint64_t *c, uint64_t value)
+{
+	__atomic_store_n(c, value, __ATOMIC_RELAXED);
+}
+
+/* Only the owning worker writes, so the read needs no atomicity. */
+static inline void
+counter_inc(uint64_t *c)
+{
+	counter_set(c, *c + 1);
+}
+
+#define COUNT(field) counter_inc(&counters.field)
 
 /* What dns_parse_query() thinks of a message from a client. */
 enum dns_verdict {
@@ -211,13 +250,29 @@ struct dns_reply {
 };
 
 /* ---- main.c -------------------------------------------------------------- */
-const mio_registry *main_registry(void);
-const struct config *main_config(void);
-void main_request_shutdown(int sig);
 void main_request_reload(void);
 void main_log_counters(void);
-bool main_shutting_down(void);
-extern struct counters counters;
+
+/* ---- worker.c ------------------------------------------------------------ */
+struct zone_set;
+struct cache;
+int worker_init_main(void);
+void worker_publish(const struct config *conf, struct zone_set *zones,
+    struct cache *cache);
+void worker_apply(void);
+bool worker_wait_applied(unsigned timeout_ms);
+int workers_spawn(unsigned n);
+void workers_go(void);
+void worker_loop(void (*between)(void));
+void workers_join(void);
+void worker_fini(void);
+void workers_free(void);
+void worker_request_shutdown(int sig);
+const mio_registry *worker_registry(void);
+const struct config *worker_config(void);
+bool worker_shutting_down(void);
+unsigned worker_id(void);
+unsigned worker_count(void);
 
 /* ---- config.c ------------------------------------------------------------ */
 void config_defaults(struct config *conf);
@@ -239,7 +294,6 @@ bool addr_equal(const struct addr *a, const struct addr *b);
 uint16_t addr_port(const struct addr *addr);
 
 /* ---- local.c ----------------------------------------------------------- */
-struct zone_set;
 int local_zones_load(const struct config *conf, struct zone_set **out);
 void local_zones_use(struct zone_set *set);
 void local_zones_free(void);
@@ -247,7 +301,9 @@ size_t local_answer(const struct dns_query *q, const struct dns_reply *r,
     const struct addr *from, uint8_t *out, size_t cap);
 
 /* ---- listener.c ---------------------------------------------------------- */
-int listener_configure(const struct config *conf);
+int listener_configure(const struct config *conf, const struct addr *bound);
+void listener_bound(const struct config *conf, struct addr *bound);
+void listener_worker_init(void);
 void listener_event(struct handle *handle, const mio_event *ev);
 void listener_send_udp(struct listener *listener, const struct addr *to,
     const uint8_t *msg, size_t len);
@@ -257,6 +313,7 @@ void listener_close_all(void);
 int listener_write_portfile(const char *path);
 
 /* ---- conn.c -------------------------------------------------------------- */
+void conn_worker_init(void);
 void conn_accept_all(int listen_fd, bool *more);
 void conn_query_started(struct conn *conn);
 void conn_event(struct handle *handle, const mio_event *ev);
@@ -270,7 +327,11 @@ bool conn_writes_pending(void);
 
 /* ---- query.c ------------------------------------------------------------- */
 void query_receive(const uint8_t *msg, size_t len, const struct client *from);
-int query_configure(const struct config *conf, bool upstreams_changed);
+void query_worker_init(void);
+int query_cache_configure(const struct config *conf, bool upstreams_changed);
+struct cache *query_shared_cache(void);
+void query_cache_fini(void);
+int query_configure(const struct config *conf, struct cache *cache);
 void query_fini(void);
 void query_log_counters(void);
 void fetch_upstream_done(struct fetch *f, int status, const uint8_t *abuf,
@@ -282,6 +343,7 @@ size_t query_count(void);
 void query_fail_all(void);
 
 /* ---- upstream.c ---------------------------------------------------------- */
+void upstream_worker_init(void);
 int upstream_configure(const struct config *conf);
 bool upstream_event(const mio_event *ev);
 const struct timespec *upstream_timeout(const struct timespec *max,
@@ -323,7 +385,12 @@ struct stats_text {
 	const char *strings[STATS_MAX];
 	size_t count;
 };
+extern WORKER_LOCAL struct counters counters;
 void counters_add(struct counters *total, const struct counters *part);
+void stats_worker_start(unsigned id);
+void stats_worker_stop(unsigned id);
+void stats_total(struct counters *total);
+void stats_log_workers(void);
 void counters_count_reply(struct counters *c, const uint8_t *msg,
     size_t len);
 void stats_start(void);
@@ -331,6 +398,7 @@ void stats_text(const struct counters *c, struct stats_text *text);
 void stats_log(const struct counters *c);
 
 /* ---- timer.c ------------------------------------------------------------- */
+void timer_worker_init(void);
 uint64_t timer_now(void);
 void timer_update(void);
 void timer_arm(struct timer *timer, uint64_t when_ms);

@@ -80,16 +80,21 @@ struct fetch_outcome {
 	size_t alen;
 };
 
-static TAILQ_HEAD(, query) queries = TAILQ_HEAD_INITIALIZER(queries);
-static size_t nqueries;
-static struct log_limit busy_log;
-static struct cache *cache;
-static struct cache_config cache_conf;
-static struct inflight *inflight;
+/* Each worker's queries, its reference to the cache, its in-flight
+ * table (queries merge within a worker, never across: no lock). */
+static WORKER_LOCAL TAILQ_HEAD(query_list, query) queries;
+static WORKER_LOCAL size_t nqueries;
+static WORKER_LOCAL struct log_limit busy_log;
+static WORKER_LOCAL struct cache *cache;
+static WORKER_LOCAL struct inflight *inflight;
 /* Large enough for any answer plus our OPT record. */
-static uint8_t reply_buf[DNS_MAX_MESSAGE + 64];
+static WORKER_LOCAL uint8_t reply_buf[DNS_MAX_MESSAGE + 64];
 /* A cache hit, before it is dressed for its client. */
-static uint8_t hit_buf[DNS_MAX_MESSAGE];
+static WORKER_LOCAL uint8_t hit_buf[DNS_MAX_MESSAGE];
+
+/* The cache the main thread made for the workers, and its settings. */
+static struct cache *shared_cache;
+static struct cache_config cache_conf;
 
 static void fetch_attempt(struct fetch *f);
 
@@ -97,6 +102,21 @@ size_t
 query_count(void)
 {
 	return nqueries;
+}
+
+void
+query_worker_init(void)
+{
+	TAILQ_INIT(&queries);
+}
+
+/* The count of queries in flight changed: the gauge follows. */
+static void
+query_gauge(void)
+{
+	counter_set(&counters.inflight, nqueries);
+	if (nqueries > counters.inflight_peak)
+		counter_set(&counters.inflight_peak, nqueries);
 }
 
 static void
@@ -121,29 +141,30 @@ query_same_cache_config(const struct cache_config *a,
 }
 
 /*
- * Makes the cache and the in-flight table fit conf: at start, and on
- * reload, where a cache whose settings changed is replaced (empty) and one
- * whose upstreams changed is flushed, since their answers may differ.
- * 0, or -1 with what was there kept.
+ * Main thread: makes the shared cache fit conf, at start and on reload,
+ * where a cache whose settings changed is replaced (empty) and one whose
+ * upstreams changed is flushed, since their answers may differ. Workers
+ * move to a replacement through worker_apply(); each holds a reference
+ * to the one it uses. 0, or -1 with what was there kept.
  */
 int
-query_configure(const struct config *conf, bool upstreams_changed)
+query_cache_configure(const struct config *conf, bool upstreams_changed)
 {
 	struct cache_config cc;
-	struct inflight_config ic;
 	struct cache *c;
 	int rc;
 
 	query_cache_config(conf, &cc);
-	if (cache != NULL && query_same_cache_config(&cc, &cache_conf)) {
+	if (shared_cache != NULL &&
+	    query_same_cache_config(&cc, &cache_conf)) {
 		if (upstreams_changed)
-			cache_flush(cache);
+			cache_flush(shared_cache);
 		return 0;
 	}
 	/* One seed for the daemon's life, so that keys made with the old
 	 * cache still mean the same to the new one and to the in-flight
-	 * table. */
-	if (cache == NULL) {
+	 * tables. */
+	if (shared_cache == NULL) {
 #ifdef HAVE_GETRANDOM
 		if (getrandom(cc.seed, sizeof(cc.seed), 0) !=
 		    (ssize_t)sizeof(cc.seed))
@@ -158,18 +179,45 @@ query_configure(const struct config *conf, bool upstreams_changed)
 		log_warnx("cache: %s", mio_strerror(rc));
 		return -1;
 	}
-	if (inflight == NULL) {
-		inflight_config_defaults(&ic);
-		ic.max_waiters = conf->max_waiters;
-		if ((rc = inflight_new(&inflight, &ic)) != 0) {
-			log_warnx("in-flight table: %s", mio_strerror(rc));
-			cache_free(c);
-			return -1;
-		}
-	}
+	cache_free(shared_cache);
+	shared_cache = c;
+	cache_conf = cc;
+	return 0;
+}
+
+struct cache *
+query_shared_cache(void)
+{
+	return shared_cache;
+}
+
+void
+query_cache_fini(void)
+{
+	cache_free(shared_cache);
+	shared_cache = NULL;
+}
+
+/*
+ * A worker: uses cache (whose reference it takes over) from now on, and
+ * makes its in-flight table. 0, or -1 if the table cannot be made.
+ */
+int
+query_configure(const struct config *conf, struct cache *c)
+{
+	struct inflight_config ic;
+	int rc;
+
 	cache_free(cache);
 	cache = c;
-	cache_conf = cc;
+	if (inflight != NULL)
+		return 0;
+	inflight_config_defaults(&ic);
+	ic.max_waiters = conf->max_waiters;
+	if ((rc = inflight_new(&inflight, &ic)) != 0) {
+		log_warnx("in-flight table: %s", mio_strerror(rc));
+		return -1;
+	}
 	return 0;
 }
 
@@ -188,9 +236,9 @@ query_log_counters(void)
 {
 	struct cache_stats st;
 
-	if (cache == NULL)
+	if (shared_cache == NULL)
 		return;
-	cache_stats(cache, &st);
+	cache_stats(shared_cache, &st);
 	log_info("cache: %zu entries, %zu bytes; %llu stored, %llu evicted, "
 	    "%llu expired, %llu not cacheable, %llu malformed", st.entries,
 	    st.bytes, (unsigned long long)st.inserts,
@@ -204,7 +252,7 @@ query_log_counters(void)
 static size_t
 query_limit(const struct dns_query *dq, const struct client *from)
 {
-	unsigned cap = main_config()->edns_size;
+	unsigned cap = worker_config()->edns_size;
 
 	if (from->conn != NULL)
 		return DNS_MAX_MESSAGE;
@@ -224,7 +272,7 @@ query_reply_to(const struct dns_query *dq, size_t limit, struct dns_reply *r)
 	r->question_len = dq->question_len;
 	r->edns = dq->edns;
 	r->edns_do = dq->edns_do;
-	r->edns_size = (uint16_t)main_config()->edns_size;
+	r->edns_size = (uint16_t)worker_config()->edns_size;
 	r->limit = limit;
 }
 
@@ -279,6 +327,7 @@ query_finish(struct query *q)
 	timer_disarm(&q->deadline);
 	TAILQ_REMOVE(&queries, q, entry);
 	nqueries--;
+	query_gauge();
 	free(q);
 	if (conn != NULL)
 		conn_query_done(conn);
@@ -297,7 +346,7 @@ query_deadline_fire(struct timer *t)
 	struct query *q = (struct query *)(void *)((char *)t -
 	    offsetof(struct query, deadline));
 
-	counters.timeouts++;
+	COUNT(timeouts);
 	log_debug2("deadline: SERVFAIL");
 	query_servfail(q);
 }
@@ -367,11 +416,11 @@ fetch_attempt(struct fetch *f)
 {
 	uint8_t msg[12 + QUERY_QUESTION_MAX + 11];
 	size_t len = dns_build_upstream(&f->dq,
-	    (uint16_t)main_config()->edns_size, msg, sizeof(msg));
+	    (uint16_t)worker_config()->edns_size, msg, sizeof(msg));
 	unsigned attempt = f->attempts++;
 
 	if (len == 0 || !upstream_send(f, attempt, msg, len)) {
-		counters.servfail_upstream++;
+		COUNT(servfail_upstream);
 		fetch_finish(f, NULL, 0);
 	}
 }
@@ -415,7 +464,7 @@ fetch_upstream_done(struct fetch *f, int status, const uint8_t *abuf,
 		rcode = dns_build_answer(&r, abuf, alen, reply_buf,
 		    sizeof(reply_buf), &len, &truncated);
 		if (rcode < 0)
-			counters.upstream_bad_answers++;
+			COUNT(upstream_bad_answers);
 		if (rcode >= 0 && !query_rcode_is_failure(rcode)) {
 			fetch_finish(f, abuf, alen);
 			return;
@@ -423,7 +472,7 @@ fetch_upstream_done(struct fetch *f, int status, const uint8_t *abuf,
 	}
 	if (status != ARES_EDESTRUCTION && status != ARES_ECANCELLED &&
 	    fetch_can_retry(f, rcode >= 0)) {
-		counters.upstream_retries++;
+		COUNT(upstream_retries);
 		fetch_attempt(f);
 		return;
 	}
@@ -432,7 +481,7 @@ fetch_upstream_done(struct fetch *f, int status, const uint8_t *abuf,
 		fetch_finish(f, abuf, alen);
 		return;
 	}
-	counters.servfail_upstream++;
+	COUNT(servfail_upstream);
 	log_debug2("upstream failure (%s): SERVFAIL", status == ARES_SUCCESS ?
 	    "unusable answer" : ares_strerror(status));
 	fetch_finish(f, NULL, 0);
@@ -468,18 +517,18 @@ query_check(enum dns_verdict verdict, const struct dns_query *dq,
 	case DNS_QUERY_OK:
 		return true;
 	case DNS_QUERY_DROP:
-		counters.dropped++;
+		COUNT(dropped);
 		break;
 	case DNS_QUERY_FORMERR:
-		counters.formerr++;
+		COUNT(formerr);
 		query_send_error(dq, from, limit, DNS_RCODE_FORMERR);
 		break;
 	case DNS_QUERY_NOTIMP:
-		counters.notimp++;
+		COUNT(notimp);
 		query_send_error(dq, from, limit, DNS_RCODE_NOTIMP);
 		break;
 	case DNS_QUERY_BADVERS:
-		counters.formerr++;
+		COUNT(formerr);
 		query_send_error(dq, from, limit, DNS_RCODE_BADVERS);
 		break;
 	}
@@ -528,16 +577,16 @@ query_cached(const struct dns_query *dq, const struct cache_key *key,
 
 	if (!cache_lookup(cache, key, timer_now() / 1000, &cc, hit_buf,
 	    sizeof(hit_buf), &hlen)) {
-		counters.cache_misses++;
+		COUNT(cache_misses);
 		return false;
 	}
 	query_reply_to(dq, query_limit(dq, from), &r);
 	if (dns_build_answer(&r, hit_buf, hlen, reply_buf, sizeof(reply_buf),
 	    &len, &truncated) < 0) {
-		counters.cache_misses++;
+		COUNT(cache_misses);
 		return false;
 	}
-	counters.cache_hits++;
+	COUNT(cache_hits);
 	query_send(from, reply_buf, len);
 	return true;
 }
@@ -552,11 +601,11 @@ query_start(struct query *q, const struct cache_key *key)
 	    inflight_join(inflight, key, &q->waiter) : INFLIGHT_FULL;
 
 	if (join == INFLIGHT_JOINED) {
-		counters.merged++;
+		COUNT(merged);
 		return;
 	}
 	if ((f = fetch_new(q, key)) == NULL) {
-		counters.servfail_upstream++;
+		COUNT(servfail_upstream);
 		query_servfail(q);
 		return;
 	}
@@ -572,16 +621,16 @@ query_start(struct query *q, const struct cache_key *key)
 void
 query_receive(const uint8_t *msg, size_t len, const struct client *from)
 {
-	const struct config *conf = main_config();
+	const struct config *conf = worker_config();
 	struct dns_query dq;
 	struct cache_key key;
 	bool keyed;
 	struct query *q;
 
 	if (from->conn != NULL)
-		counters.tcp_queries++;
+		COUNT(tcp_queries);
 	else
-		counters.udp_queries++;
+		COUNT(udp_queries);
 	if (!query_check(dns_parse_query(msg, len, &dq), &dq, from) ||
 	    query_local(&dq, from))
 		return;
@@ -594,10 +643,10 @@ query_receive(const uint8_t *msg, size_t len, const struct client *from)
 	keyed = query_key(&dq, &key);
 	if (keyed && query_cached(&dq, &key, from))
 		return;
-	if (nqueries >= conf->max_inflight || main_shutting_down() ||
+	if (nqueries >= conf->max_inflight || worker_shutting_down() ||
 	    (q = calloc(1, sizeof(*q))) == NULL) {
-		counters.refused_busy++;
-		if (!main_shutting_down())
+		COUNT(refused_busy);
+		if (!worker_shutting_down())
 			log_warnx_limited(&busy_log, "%zu queries in flight, "
 			    "the maximum: answering REFUSED", nqueries);
 		query_send_error(&dq, from, query_limit(&dq, from),
@@ -613,8 +662,8 @@ query_receive(const uint8_t *msg, size_t len, const struct client *from)
 	q->deadline.fire = query_deadline_fire;
 	timer_arm(&q->deadline, timer_now() + conf->timeout_ms);
 	TAILQ_INSERT_TAIL(&queries, q, entry);
-	if (++nqueries > counters.inflight_peak)
-		counters.inflight_peak = nqueries;
+	nqueries++;
+	query_gauge();
 	if (from->conn != NULL)
 		conn_query_started(from->conn);
 	query_start(q, keyed ? &key : NULL);
@@ -652,7 +701,7 @@ query_fail_all(void)
 	struct query *q;
 
 	while ((q = TAILQ_FIRST(&queries)) != NULL) {
-		counters.timeouts++;
+		COUNT(timeouts);
 		query_servfail(q);
 	}
 }

@@ -115,7 +115,7 @@ signals_event(void)
 			switch (buf[i]) {
 			case SIGINT:
 			case SIGTERM:
-				main_request_shutdown(buf[i]);
+				worker_request_shutdown(buf[i]);
 				break;
 			case SIGHUP:
 				main_request_reload();

@@ -6,10 +6,13 @@
  * One table names every counter once, so the log, the TXT strings and
  * counters_add() cannot drift apart when a counter is added. A struct
  * counters holds sums only (and one maximum), so that worker threads can
- * each keep their own, unlocked, and a reader adds them up.
+ * each keep their own, unlocked, and a reader adds them up: each worker
+ * lists its counters here while it runs, and folds them into a total of
+ * the departed when it stops, since its thread-local copy dies with it.
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -53,10 +56,17 @@ static const struct stats_field {
 	F("tcp-idle-closed", tcp_idle_closed),
 	F("udp-send-failed", udp_send_failed),
 	F("inflight-peak", inflight_peak),
+	F("in-flight", inflight),
+	F("tcp-open", tcp_open),
 #undef F
 };
 
+WORKER_LOCAL struct counters counters;
+
 static uint64_t stats_started_ms;
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct counters *stats_live[MIODNSD_MAX_THREADS];
+static struct counters stats_departed;
 
 static uint64_t *
 stats_field(struct counters *c, size_t i)
@@ -64,19 +74,22 @@ stats_field(struct counters *c, size_t i)
 	return (uint64_t *)(void *)((char *)c + stats_fields[i].offset);
 }
 
+/* Atomic, since c may be another worker's, counting as we read. */
 static uint64_t
 stats_value(const struct counters *c, size_t i)
 {
-	return *(const uint64_t *)(const void *)((const char *)c +
-	    stats_fields[i].offset);
+	return __atomic_load_n((const uint64_t *)(const void *)
+	    ((const char *)c + stats_fields[i].offset), __ATOMIC_RELAXED);
 }
 
 /* Adds part into total: sums, but the peak is the larger one. */
 void
 counters_add(struct counters *total, const struct counters *part)
 {
-	uint64_t peak = total->inflight_peak > part->inflight_peak ?
-	    total->inflight_peak : part->inflight_peak;
+	uint64_t part_peak = __atomic_load_n(&part->inflight_peak,
+	    __ATOMIC_RELAXED);
+	uint64_t peak = total->inflight_peak > part_peak ?
+	    total->inflight_peak : part_peak;
 
 	for (size_t i = 0; i < nitems(stats_fields); i++)
 		*stats_field(total, i) += stats_value(part, i);
@@ -89,15 +102,70 @@ counters_count_reply(struct counters *c, const uint8_t *msg, size_t len)
 {
 	if (len < 12)
 		return;
-	c->answers++;
+	counter_inc(&c->answers);
 	if (msg[2] & DNS_FLAG_TC)
-		c->truncated++;
+		counter_inc(&c->truncated);
 	switch (msg[3] & 0xf) {
-	case DNS_RCODE_NXDOMAIN: c->nxdomain++; break;
-	case DNS_RCODE_SERVFAIL: c->servfail++; break;
-	case DNS_RCODE_REFUSED: c->refused++; break;
+	case DNS_RCODE_NXDOMAIN: counter_inc(&c->nxdomain); break;
+	case DNS_RCODE_SERVFAIL: counter_inc(&c->servfail); break;
+	case DNS_RCODE_REFUSED: counter_inc(&c->refused); break;
 	default: break;
 	}
+}
+
+/* A worker begins: its counters (this thread's) join the total. */
+void
+stats_worker_start(unsigned id)
+{
+	pthread_mutex_lock(&stats_lock);
+	stats_live[id] = &counters;
+	pthread_mutex_unlock(&stats_lock);
+}
+
+/* A worker ends: what it counted stays in the total, its gauges at the
+ * values it leaves behind (zero after a clean stop). */
+void
+stats_worker_stop(unsigned id)
+{
+	pthread_mutex_lock(&stats_lock);
+	counters_add(&stats_departed, &counters);
+	stats_live[id] = NULL;
+	pthread_mutex_unlock(&stats_lock);
+}
+
+/* The sum over every worker, running or gone. */
+void
+stats_total(struct counters *total)
+{
+	pthread_mutex_lock(&stats_lock);
+	*total = stats_departed;
+	for (size_t i = 0; i < nitems(stats_live); i++) {
+		if (stats_live[i] != NULL)
+			counters_add(total, stats_live[i]);
+	}
+	pthread_mutex_unlock(&stats_lock);
+}
+
+/* With several workers, how the kernel spread the queries among them. */
+void
+stats_log_workers(void)
+{
+	char line[512];
+	size_t len = 0;
+
+	pthread_mutex_lock(&stats_lock);
+	for (size_t i = 0; i < nitems(stats_live) && len < sizeof(line); i++) {
+		const struct counters *c = stats_live[i];
+		if (c == NULL)
+			continue;
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+		    " %zu:%llu", i, (unsigned long long)
+		    (__atomic_load_n(&c->udp_queries, __ATOMIC_RELAXED) +
+		    __atomic_load_n(&c->tcp_queries, __ATOMIC_RELAXED)));
+	}
+	pthread_mutex_unlock(&stats_lock);
+	if (len > 0)
+		log_info("queries by worker:%s", line);
 }
 
 void
@@ -126,9 +194,8 @@ stats_text(const struct counters *c, struct stats_text *t)
 	t->count = 0;
 	for (size_t i = 0; i < nitems(stats_fields); i++)
 		stats_put(t, stats_fields[i].name, stats_value(c, i));
-	stats_put(t, "in-flight", query_count());
-	stats_put(t, "tcp-open", conn_count());
 	stats_put(t, "uptime", (timer_now() - stats_started_ms) / 1000);
+	stats_put(t, "threads", worker_count());
 }
 
 #define U(x) ((unsigned long long)(x))
@@ -136,9 +203,9 @@ stats_text(const struct counters *c, struct stats_text *t)
 void
 stats_log(const struct counters *c)
 {
-	log_info("queries: %llu udp, %llu tcp, %zu in flight (peak %llu); "
+	log_info("queries: %llu udp, %llu tcp, %llu in flight (peak %llu); "
 	    "answers %llu, %llu truncated", U(c->udp_queries),
-	    U(c->tcp_queries), query_count(), U(c->inflight_peak),
+	    U(c->tcp_queries), U(c->inflight), U(c->inflight_peak),
 	    U(c->answers), U(c->truncated));
 	log_info("local: %llu authoritative, %llu chaos; cache: %llu hits, "
 	    "%llu misses, %llu merged", U(c->authoritative), U(c->chaos),
@@ -153,7 +220,7 @@ stats_log(const struct counters *c)
 	    "bad answers %llu; udp send failures %llu", U(c->upstream_sent),
 	    U(c->upstream_retries), U(c->upstream_timeouts),
 	    U(c->upstream_bad_answers), U(c->udp_send_failed));
-	log_info("tcp: %zu open, %llu accepted, %llu refused, %llu idle-closed",
-	    conn_count(), U(c->tcp_accepted), U(c->tcp_refused),
+	log_info("tcp: %llu open, %llu accepted, %llu refused, %llu idle-closed",
+	    U(c->tcp_open), U(c->tcp_accepted), U(c->tcp_refused),
 	    U(c->tcp_idle_closed));
 }

@@ -6,7 +6,8 @@
  * timer almost always belongs at the end; insertion walks back from the
  * tail and is O(1) in that case. A reload that shortens a duration costs a
  * short walk once. The clock is read once per loop iteration (timer_update)
- * so that everything done for one batch of events agrees on "now".
+ * so that everything done for one batch of events agrees on "now". Each
+ * worker thread has its own list and its own "now".
  */
 #include "config.h"
 
@@ -14,8 +15,15 @@
 
 #include "miodnsd.h"
 
-static TAILQ_HEAD(timer_list, timer) timers = TAILQ_HEAD_INITIALIZER(timers);
-static uint64_t now_ms;
+static WORKER_LOCAL TAILQ_HEAD(timer_list, timer) timers;
+static WORKER_LOCAL uint64_t now_ms;
+
+void
+timer_worker_init(void)
+{
+	TAILQ_INIT(&timers);
+	timer_update();
+}
 
 void
 timer_update(void)

@@ -73,15 +73,23 @@ struct upstream_set {
 	unsigned inflight;
 };
 
-static struct upstream_set *active;
-static TAILQ_HEAD(, upstream_set) retired = TAILQ_HEAD_INITIALIZER(retired);
+/* Each worker has its own c-ares channels: a channel is not shared
+ * between threads. */
+static WORKER_LOCAL struct upstream_set *active;
+static WORKER_LOCAL TAILQ_HEAD(upstream_list, upstream_set) retired;
+
+void
+upstream_worker_init(void)
+{
+	TAILQ_INIT(&retired);
+}
 
 /* Random bytes, fetched in bulk: one system call per 256 IDs. */
 static uint16_t
 upstream_random16(void)
 {
-	static uint16_t pool[256];
-	static size_t left;
+	static WORKER_LOCAL uint16_t pool[256];
+	static WORKER_LOCAL size_t left;
 
 	if (left == 0) {
 #ifdef HAVE_GETRANDOM
@@ -152,7 +160,7 @@ upstream_channel(struct upstream *u, const struct config *conf)
 	optmask |= ARES_OPT_MAXTIMEOUTMS;
 	o.maxtimeout = (int)conf->upstream_timeout_ms;
 #endif
-	if ((rc = mio_ares_new(main_registry(), &o, optmask, &u->ares)) != 0) {
+	if ((rc = mio_ares_new(worker_registry(), &o, optmask, &u->ares)) != 0) {
 		log_warnx("c-ares channel for %s: %s", u->name,
 		    mio_strerror(rc));
 		return -1;
@@ -199,7 +207,8 @@ upstream_configure(const struct config *conf)
 			return -1;
 		}
 		set->n++;
-		log_info("forwarding to %s", u->name);
+		if (worker_id() == 0)
+			log_info("forwarding to %s", u->name);
 	}
 	if (active != NULL)
 		TAILQ_INSERT_TAIL(&retired, active, entry);
@@ -231,7 +240,7 @@ upstream_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	} else {
 		u->failed++;
 		if (status == ARES_ETIMEOUT)
-			counters.upstream_timeouts++;
+			COUNT(upstream_timeouts);
 		log_debug("%s: %s", u->name, ares_strerror(status));
 	}
 	free(a);
@@ -268,7 +277,7 @@ upstream_send(struct fetch *f, unsigned attempt, uint8_t *msg, size_t len)
 	u->inflight++;
 	u->set->inflight++;
 	u->sent++;
-	counters.upstream_sent++;
+	COUNT(upstream_sent);
 	fetch_link_attempt(f, a);
 	mio_ares_send(u->ares, msg, (int)len, upstream_answer, a);
 	return true;
@@ -384,10 +393,13 @@ upstream_free_all(void)
 void
 upstream_log_counters(void)
 {
+	/* Per worker: another worker's channels are not ours to read. */
+	const char *whose = worker_count() > 1 ? " (worker 0's share)" : "";
+
 	for (unsigned i = 0; active != NULL && i < active->n; i++) {
 		const struct upstream *u = &active->ups[i];
-		log_info("upstream %s: sent %llu, answered %llu, failed %llu, "
-		    "in flight %u", u->name, (unsigned long long)u->sent,
+		log_info("upstream %s%s: sent %llu, answered %llu, failed %llu, "
+		    "in flight %u", u->name, whose, (unsigned long long)u->sent,
 		    (unsigned long long)u->answered,
 		    (unsigned long long)u->failed, u->inflight);
 	}

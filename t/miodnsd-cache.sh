@@ -219,7 +219,7 @@ stop
 # Clients that leave early: every waiter's deadline passes before the
 # upstream answers; each gets SERVFAIL, the upstream query is abandoned,
 # and its late answer goes nowhere.
-start_miodnsd -c "$tmp/merge.conf" -t 300
+start_miodnsd -c "$tmp/merge.conf" --timeout 300
 digs=
 for i in $(seq 5); do
 	q delay900.example.test A >"$tmp/early.$i" &

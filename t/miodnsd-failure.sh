@@ -25,7 +25,7 @@ start_stub --drop
 silent=$stub_port
 
 # A silent upstream, deadline 1000 ms.
-start_miodnsd -u "127.0.0.1:$silent" -t 1000
+start_miodnsd -u "127.0.0.1:$silent" --timeout 1000
 elapsed_probe -T 4000 "$port" a.example.test A
 like "$out" "rcode=SERVFAIL id=ok question=ok*" "silent upstream: SERVFAIL"
 ok $(within 900 1600; echo $?) "at the 1000 ms deadline ($ms ms)"
@@ -51,7 +51,7 @@ stop_miodnsd
 # A dead upstream: nothing listens on its port any more.
 start_stub
 kill "$stub_pid"
-start_miodnsd -u "127.0.0.1:$stub_port" -t 1000
+start_miodnsd -u "127.0.0.1:$stub_port" --timeout 1000
 elapsed_probe -T 3000 "$port" a.example.test A
 like "$out" "rcode=SERVFAIL*" "an upstream whose port is closed: SERVFAIL"
 ok $(within 0 1200; echo $?) "no later than the deadline ($ms ms)"
@@ -88,7 +88,7 @@ stop_miodnsd
 
 # Upstream answers with bits flipped past the question.
 start_stub --garble 3
-start_miodnsd -u "127.0.0.1:$stub_port" -t 1000
+start_miodnsd -u "127.0.0.1:$stub_port" --timeout 1000
 for name in a big many nx huge; do
 	for type in A TXT MX AAAA; do
 		probe -T 1500 "$port" $name.example.test $type >/dev/null

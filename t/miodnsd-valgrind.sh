@@ -2,7 +2,8 @@
 # t/miodnsd-valgrind.sh - a short run of miodnsd under valgrind: UDP and
 # TCP queries, truncation, SERVFAIL at the deadline, FORMERR, a zone and
 # CHAOS answers, a reload that replaces the upstream and the zones (and one
-# that fails), SIGUSR1, and SIGTERM with a query in flight.
+# that fails), SIGUSR1, and SIGTERM with a query in flight; with two
+# worker threads, so that their start, reload and exit are checked too.
 # No invalid access and no leak of any kind may be reported. Skipped when
 # valgrind is missing or miodnsd was built with AddressSanitizer.
 set -u
@@ -20,7 +21,7 @@ start_stub --tag second
 second=$stub_port
 printf '$TTL 60\n@ SOA ns hm 1 2 3 4 5\n NS ns\n MX 1 ns\nns A 192.0.2.7\n' \
 	>"$tmp/vg.zone"
-printf 'upstream 127.0.0.1:%s\ntimeout 800\nzone vg.test vg.zone\n' "$first" >"$tmp/conf"
+printf 'upstream 127.0.0.1:%s\ntimeout 800\nzone vg.test vg.zone\nthreads 2\n' "$first" >"$tmp/conf"
 MIODNSD_WRAPPER="$top_builddir/libtool --mode=execute valgrind -q \
 	--error-exitcode=99 --leak-check=full --show-leak-kinds=all \
 	--errors-for-leak-kinds=all --log-file=$tmp/valgrind.log \
@@ -37,7 +38,7 @@ like "$(probe -z 200 "$port")" "sent 200" "mangled queries"
 like "$(q vg.test MX)" "*flags: qr aa rd ra;*ns.vg.test.*192.0.2.7*" "a zone answer"
 like "$(q nx.vg.test MX)" "*NXDOMAIN*" "NXDOMAIN from the zone"
 like "$(q stats.miodnsd CH TXT +short)" "*authoritative=2*" "stats.miodnsd"
-printf 'upstream 127.0.0.1:%s\ntimeout 800\nzone vg.test vg.zone\n' "$second" >"$tmp/conf"
+printf 'upstream 127.0.0.1:%s\ntimeout 800\nzone vg.test vg.zone\nthreads 2\n' "$second" >"$tmp/conf"
 sed -i 's/ 1 2 3 4 5/ 2 2 3 4 5/' "$tmp/vg.zone"
 kill -HUP "$miodnsd_pid"
 wait_for 'grep -q "configuration reloaded" "$log"' 10
