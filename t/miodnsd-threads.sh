@@ -2,7 +2,8 @@
 # t/miodnsd-threads.sh - miodnsd with worker threads (-t 2): dnsperf load
 # over UDP and TCP with nothing lost and every answer right, both workers
 # serving, counters that add up across them, one shared cache, a reload
-# that every worker takes, and a clean exit.
+# that every worker takes, and a clean exit; then a zone server and a
+# caching forwarder, both with two workers, under dnsperf.
 set -u
 . "${top_srcdir:-.}/t/miodnsd-lib.sh"
 
@@ -109,6 +110,52 @@ is "$(grep -c 'slow to take' "$log")" 0 "every worker took the reload at once"
 stop_miodnsd
 is "$miodnsd_rc" 0 "SIGTERM: miodnsd exits 0"
 like "$(tail -n 1 "$log")" "*exiting" "after both workers stopped"
+
+# Two instances, as deployed: a zone server (2 workers) of 200 names, and
+# a caching forwarder (2 workers) in front of it, under dnsperf. The zone
+# server's own counters say how often the forwarder had to ask.
+i=0
+{
+	zone_file 3 192.0.2.12
+	while [ $i -lt 200 ]; do
+		echo "h$i IN A 192.0.2.$((i % 250))"
+		i=$((i + 1))
+	done
+} >"$tmp/zone.test.zone"
+: >"$tmp/empty-resolv"
+printf 'resolv-conf %s\nbuiltin-zones none\nthreads 2\n' "$tmp/empty-resolv" \
+	>"$tmp/auth.conf"
+start_miodnsd -c "$tmp/auth.conf" -z "zone.test=$tmp/zone.test.zone"
+auth_port=$port
+auth_pid=$miodnsd_pid
+start_miodnsd -t 2 -u "127.0.0.1:$auth_port"
+i=0
+while [ $i -lt 200 ]; do
+	echo "h$i.zone.test A"
+	[ $((i % 4)) -eq 0 ] && echo "nx$i.zone.test A"
+	i=$((i + 1))
+done >"$tmp/zone-queries"
+out=$(dnsperf -s 127.0.0.1 -p "$port" -d "$tmp/zone-queries" -c 32 -l 3 \
+	-Q 2000 -t 2 2>&1)
+sent=$(dnsperf_field "$out" "Queries sent")
+ok $([ "${sent:-0}" -gt 1000 ]; echo $?) "zone server behind a forwarder: dnsperf sent $sent"
+is "$(dnsperf_field "$out" "Queries lost")" 0 "none lost"
+codes=$(printf '%s\n' "$out" | grep 'Response codes')
+# 250 lines, 50 of them NXDOMAIN: a fifth of the answers, to within the
+# 250-query cycle dnsperf may stop in.
+noerror=$(printf '%s\n' "$codes" | sed -n 's/.*NOERROR \([0-9]*\) .*/\1/p')
+nxdomain=$(printf '%s\n' "$codes" | sed -n 's/.*NXDOMAIN \([0-9]*\) .*/\1/p')
+is "$((noerror + nxdomain))" "$sent" "every answer NOERROR or NXDOMAIN: $codes"
+ok $([ $((nxdomain * 5 - sent)) -le 250 ] && [ $((sent - nxdomain * 5)) -le 250 ]; echo $?) \
+	"NXDOMAIN for the names not in the zone, and only those ($nxdomain)"
+auth_queries=$(port=$auth_port; stat authoritative)
+ok $([ "$auth_queries" -ge 250 ] && [ "$auth_queries" -le 500 ]; echo $?) \
+	"the zone server answered each of the 250 names once or twice ($auth_queries), the rest were cache hits"
+stop_miodnsd
+is "$miodnsd_rc" 0 "the forwarder exits 0"
+miodnsd_pid=$auth_pid
+stop_miodnsd
+is "$miodnsd_rc" 0 "the zone server exits 0"
 
 # "threads 0": one worker per CPU.
 printf 'threads 0\nupstream 127.0.0.1:%s\n' "$stub_port" >"$tmp/auto.conf"
