@@ -3,9 +3,11 @@
  * per configured address, on the same port.
  *
  * Sockets are registered edge-triggered, so a readable event obliges us to
- * read until EAGAIN. To keep one busy socket from starving the rest, each
- * event reads a bounded batch; a socket with more left is marked ready and
- * read again after the batch (the loop polls without sleeping meanwhile).
+ * read until the socket is empty. To keep one busy socket from starving
+ * the rest, each event reads a bounded batch; a socket with more left is
+ * marked ready and read again after the batch (the loop polls without
+ * sleeping meanwhile). Datagrams come and go through udp-batch.c, many
+ * per system call.
  *
  * A reload keeps every listener whose configured address is unchanged, so
  * its sockets, port and queued datagrams survive; listeners no longer
@@ -55,10 +57,11 @@ static WORKER_LOCAL TAILQ_HEAD(listener_list, listener) listeners;
 	((struct listener *)(void *)((char *)(h) -              \
 	    offsetof(struct listener, member)))
 
-void
+int
 listener_worker_init(void)
 {
 	TAILQ_INIT(&listeners);
+	return udp_batch_init();
 }
 
 static int
@@ -113,6 +116,7 @@ listener_free(struct listener *l)
 
 	query_detach_listener(l);
 	if (l->udp_fd >= 0) {
+		udp_flush_fd(l->udp_fd);
 		mio_registry_deregister_fd(registry, l->udp_fd);
 		close(l->udp_fd);
 	}
@@ -246,24 +250,30 @@ listener_bound(const struct config *conf, struct addr *bound)
 static void
 listener_read_udp(struct listener *l)
 {
-	static WORKER_LOCAL uint8_t buf[DNS_MAX_MESSAGE];
 	struct client from = { .listener = l };
-	ssize_t n;
+	struct udp_in *in;
+	int n;
 
-	for (int i = 0; i < LISTENER_UDP_BATCH; i++) {
-		from.addr.len = sizeof(from.addr.ss);
-		n = recvfrom(l->udp_fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&from.addr.ss, &from.addr.len);
-		if (n < 0) {
+	for (int done = 0; done < LISTENER_UDP_BATCH; done += n) {
+		if ((n = udp_recv(l->udp_fd, &in)) < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				l->udp_ready = false;
 				return;
 			}
 			/* ICMP errors of earlier sends surface here; the
 			 * socket itself is fine. */
+			n = 1;
 			continue;
 		}
-		query_receive(buf, (size_t)n, &from);
+		for (int i = 0; i < n; i++) {
+			from.addr = in[i].from;
+			query_receive(in[i].msg, in[i].len, &from);
+		}
+		/* Short: empty (see udp-batch.c). */
+		if (n < UDP_BATCH) {
+			l->udp_ready = false;
+			return;
+		}
 	}
 	l->udp_ready = true;
 }
@@ -304,16 +314,7 @@ void
 listener_send_udp(struct listener *l, const struct addr *to,
     const uint8_t *msg, size_t len)
 {
-	char buf[64];
-
-	if (sendto(l->udp_fd, msg, len, 0, (const struct sockaddr *)&to->ss,
-		to->len) == (ssize_t)len)
-		return;
-	/* A full send buffer drops the answer, as the network might; the
-	 * client will ask again. */
-	COUNT(udp_send_failed);
-	log_debug("send to %s: %s", addr_str(to, buf, sizeof(buf)),
-	    strerror(errno));
+	udp_send(l->udp_fd, to, msg, len);
 }
 
 /* Shutting down: no new queries, but the UDP sockets stay open so that
@@ -345,6 +346,8 @@ listener_close_all(void)
 		TAILQ_REMOVE(&listeners, l, entry);
 		listener_free(l);
 	}
+	/* The end of the worker: its datagram buffers go too. */
+	udp_batch_fini();
 }
 
 /* "ADDR PORT" per listener, replaced atomically, for tests and scripts

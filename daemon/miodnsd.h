@@ -303,7 +303,7 @@ size_t local_answer(const struct dns_query *q, const struct dns_reply *r,
 /* ---- listener.c ---------------------------------------------------------- */
 int listener_configure(const struct config *conf, const struct addr *bound);
 void listener_bound(const struct config *conf, struct addr *bound);
-void listener_worker_init(void);
+int listener_worker_init(void);
 void listener_event(struct handle *handle, const mio_event *ev);
 void listener_send_udp(struct listener *listener, const struct addr *to,
     const uint8_t *msg, size_t len);
@@ -311,6 +311,21 @@ bool listener_run_ready(void);
 void listener_stop_reading(void);
 void listener_close_all(void);
 int listener_write_portfile(const char *path);
+
+/* ---- udp-batch.c --------------------------------------------------------- */
+/* Datagrams per recvmmsg() and per sendmmsg(). */
+#define UDP_BATCH 32
+struct udp_in {
+	const uint8_t *msg;
+	size_t len;
+	struct addr from;
+};
+int udp_batch_init(void);
+void udp_batch_fini(void);
+int udp_recv(int fd, struct udp_in **in);
+void udp_send(int fd, const struct addr *to, const uint8_t *msg, size_t len);
+void udp_flush(void);
+void udp_flush_fd(int fd);
 
 /* ---- conn.c -------------------------------------------------------------- */
 void conn_worker_init(void);

@@ -125,7 +125,8 @@ worker_init(struct worker *w, unsigned id)
 		return rc;
 	self = w;
 	timer_worker_init();
-	listener_worker_init();
+	if ((rc = listener_worker_init()) != 0)
+		return rc;
 	conn_worker_init();
 	query_worker_init();
 	upstream_worker_init();
@@ -341,6 +342,7 @@ worker_poll_once(void)
 	timer_run();
 	conn_run_deferred();
 	upstream_reap();
+	udp_flush();
 }
 
 /* Runs the calling worker until it has shut down; between, if not NULL,

@@ -1,0 +1,223 @@
+/*
+ * udp-batch.c - datagrams in and out by the batch: recvmmsg(2) and
+ * sendmmsg(2), one system call for many queries and many answers.
+ *
+ * A cache hit costs a few hundred nanoseconds of our own code and several
+ * microseconds of the kernel's, much of it the fixed price of a system
+ * call; reading and writing datagrams in batches shares that price out.
+ *
+ * Reading: udp_recv() fills up to UDP_BATCH slots from one socket. Each
+ * slot has room for the largest datagram (64 KB, so that nothing a client
+ * sends is cut short), allocated once per worker; pages a small query
+ * never reaches are never touched, so the memory is mostly address space.
+ * A batch that comes back short means the socket is empty: with
+ * edge-triggered epoll and kqueue's EV_CLEAR, a datagram that arrives
+ * after recvmmsg() stopped looking raises a new event, so the EAGAIN read
+ * that would confirm it is not needed.
+ *
+ * Writing: udp_send() queues an answer (copied, since the caller's buffer
+ * is reused for the next one), and the queue goes out with one
+ * sendmmsg() when it is full, when an answer for another socket comes, or
+ * at udp_flush(), which the loop calls after every batch of events. An
+ * answer waits at most for the rest of its batch. Answers larger than a
+ * queue slot are rare (UDP answers are cut to the client's EDNS size) and
+ * go out at once with sendto().
+ *
+ * Where recvmmsg() and sendmmsg() are missing (macOS), the same functions
+ * loop over recvfrom() and sendto().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "miodnsd.h"
+
+/* The largest answer a queue slot holds: edns-size's maximum. */
+#define UDP_SLOT 4096
+
+#ifdef HAVE_RECVMMSG
+typedef struct mmsghdr udp_mmsg;
+#define udp_recvmmsg(fd, msgs, n) recvmmsg(fd, msgs, n, 0, NULL)
+#define udp_sendmmsg(fd, msgs, n) sendmmsg(fd, msgs, n, 0)
+#else
+typedef struct {
+	struct msghdr msg_hdr;
+	unsigned msg_len;
+} udp_mmsg;
+
+static int
+udp_recvmmsg(int fd, udp_mmsg *msgs, unsigned n)
+{
+	unsigned i;
+	ssize_t r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = recvmsg(fd, &msgs[i].msg_hdr, 0)) < 0)
+			break;
+		msgs[i].msg_len = (unsigned)r;
+	}
+	return i > 0 ? (int)i : -1;
+}
+
+static int
+udp_sendmmsg(int fd, udp_mmsg *msgs, unsigned n)
+{
+	unsigned i;
+	ssize_t r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = sendmsg(fd, &msgs[i].msg_hdr, 0)) < 0)
+			break;
+		msgs[i].msg_len = (unsigned)r;
+	}
+	return i > 0 ? (int)i : -1;
+}
+#endif
+
+struct udp_out {
+	int fd;				/* the queue's socket, or -1 */
+	unsigned count;
+	udp_mmsg msgs[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	struct addr to[UDP_BATCH];
+	uint8_t buf[UDP_BATCH][UDP_SLOT];
+};
+
+struct udp_inq {
+	udp_mmsg msgs[UDP_BATCH];
+	struct iovec iov[UDP_BATCH];
+	struct udp_in in[UDP_BATCH];
+	uint8_t *bufs;			/* UDP_BATCH times DNS_MAX_MESSAGE */
+};
+
+static WORKER_LOCAL struct udp_inq *inq;
+static WORKER_LOCAL struct udp_out *outq;
+
+/* This worker's buffers; 0 or -ENOMEM. */
+int
+udp_batch_init(void)
+{
+	if ((inq = calloc(1, sizeof(*inq))) == NULL ||
+	    (inq->bufs = malloc((size_t)UDP_BATCH * DNS_MAX_MESSAGE)) == NULL ||
+	    (outq = calloc(1, sizeof(*outq))) == NULL) {
+		udp_batch_fini();
+		return -ENOMEM;
+	}
+	outq->fd = -1;
+	return 0;
+}
+
+void
+udp_batch_fini(void)
+{
+	if (inq != NULL)
+		free(inq->bufs);
+	free(inq);
+	free(outq);
+	inq = NULL;
+	outq = NULL;
+}
+
+/*
+ * Reads up to UDP_BATCH datagrams from fd into *in (valid until the next
+ * call). Returns how many, or -1 with errno (EAGAIN: none waiting).
+ */
+int
+udp_recv(int fd, struct udp_in **in)
+{
+	int n;
+
+	for (unsigned i = 0; i < UDP_BATCH; i++) {
+		struct msghdr *h = &inq->msgs[i].msg_hdr;
+		inq->iov[i].iov_base = inq->bufs + (size_t)i * DNS_MAX_MESSAGE;
+		inq->iov[i].iov_len = DNS_MAX_MESSAGE;
+		memset(h, 0, sizeof(*h));
+		h->msg_iov = &inq->iov[i];
+		h->msg_iovlen = 1;
+		h->msg_name = &inq->in[i].from.ss;
+		h->msg_namelen = sizeof(inq->in[i].from.ss);
+	}
+	if ((n = udp_recvmmsg(fd, inq->msgs, UDP_BATCH)) <= 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		inq->in[i].msg = inq->iov[i].iov_base;
+		inq->in[i].len = inq->msgs[i].msg_len;
+		inq->in[i].from.len = inq->msgs[i].msg_hdr.msg_namelen;
+	}
+	*in = inq->in;
+	return n;
+}
+
+static void
+udp_send_failed(const struct addr *to)
+{
+	char buf[64];
+
+	/* A full send buffer drops the answer, as the network might; the
+	 * client will ask again. */
+	COUNT(udp_send_failed);
+	log_debug("send to %s: %s", addr_str(to, buf, sizeof(buf)),
+	    strerror(errno));
+}
+
+/* Sends what is queued; a message the kernel refuses is counted and
+ * skipped, and the rest still go. */
+void
+udp_flush(void)
+{
+	unsigned off = 0;
+	int r;
+
+	while (off < outq->count) {
+		r = udp_sendmmsg(outq->fd, outq->msgs + off,
+		    outq->count - off);
+		if (r < 0) {
+			udp_send_failed(&outq->to[off]);
+			off++;
+		} else {
+			off += (unsigned)r;
+		}
+	}
+	outq->count = 0;
+	outq->fd = -1;
+}
+
+/* Queues an answer to to on fd (see the top of the file). */
+void
+udp_send(int fd, const struct addr *to, const uint8_t *msg, size_t len)
+{
+	unsigned i;
+
+	if (len > UDP_SLOT) {
+		if (sendto(fd, msg, len, 0, (const struct sockaddr *)&to->ss,
+		    to->len) != (ssize_t)len)
+			udp_send_failed(to);
+		return;
+	}
+	if (outq->count == UDP_BATCH || (outq->fd != fd && outq->count > 0))
+		udp_flush();
+	i = outq->count++;
+	outq->fd = fd;
+	memcpy(outq->buf[i], msg, len);
+	outq->to[i] = *to;
+	outq->iov[i].iov_base = outq->buf[i];
+	outq->iov[i].iov_len = len;
+	memset(&outq->msgs[i], 0, sizeof(outq->msgs[i]));
+	outq->msgs[i].msg_hdr.msg_iov = &outq->iov[i];
+	outq->msgs[i].msg_hdr.msg_iovlen = 1;
+	outq->msgs[i].msg_hdr.msg_name = &outq->to[i].ss;
+	outq->msgs[i].msg_hdr.msg_namelen = to->len;
+}
+
+/* fd is about to close: what is queued for it goes now. */
+void
+udp_flush_fd(int fd)
+{
+	if (outq != NULL && outq->fd == fd)
+		udp_flush();
+}
