@@ -3,7 +3,9 @@
  * mio_event accessors that read them through the backend's mapping.
  *
  * A mio_event pointer is a pointer to one native record in the buffer, cast;
- * nothing is copied between the kernel and the caller.
+ * nothing is copied between the kernel and the caller. MIO_EVENTS_FOREACH
+ * and mio_event_token() usually run inline in the caller (mio.h); the
+ * functions here are their out-of-line twins and the rest of the API.
  */
 #include "mio-internal.h"
 
@@ -32,7 +34,8 @@ mio_events_new(mio_events **out, size_t capacity)
 	    capacity * sizeof(mio__sys_event));
 	if (events == NULL)
 		return -ENOMEM;
-	events->len = 0;
+	events->head.begin = (const unsigned char *)events->buf;
+	mio__events_set_len(events, 0);
 	events->capacity = capacity;
 	*out = events;
 	return 0;
@@ -73,7 +76,7 @@ mio_events_get(const mio_events *events, size_t i)
 void
 mio_events_clear(mio_events *events)
 {
-	events->len = 0;
+	mio__events_set_len(events, 0);
 }
 
 const mio_event *
@@ -94,8 +97,9 @@ mio_events_next(const mio_events *events, const mio_event *ev)
 	return (const mio_event *)(const void *)next;
 }
 
+/* The parentheses keep mio.h's macro of the same name out. */
 mio_token
-mio_event_token(const mio_event *ev)
+(mio_event_token)(const mio_event *ev)
 {
 	return mio__event_token(events_native(ev));
 }

@@ -44,11 +44,21 @@ struct mio_poll {
 	mio_registry registry;
 };
 
+/* The head comes first: mio.h's inline iteration reads it (begin is buf,
+ * end is buf + len, kept so by mio__events_set_len()). */
 struct mio_events {
+	struct mio__events_head head;
 	size_t len;
 	size_t capacity;
 	mio__sys_event buf[];
 };
+
+static inline void
+mio__events_set_len(mio_events *events, size_t len)
+{
+	events->len = len;
+	events->head.end = (const unsigned char *)(events->buf + len);
+}
 
 /* registry.c */
 int mio__poll_shared_new(struct mio__poll_shared **out);

@@ -68,6 +68,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include <netinet/in.h>
@@ -75,6 +76,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+
+#include "mio-sys.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -328,6 +331,31 @@ MIO_EXTERN const mio_event *mio_events_first(const mio_events *events);
 MIO_EXTERN const mio_event *mio_events_next(const mio_events *events,
     const mio_event *ev);
 
+/*
+ * The first members of every mio_events, published so that the iteration
+ * below compiles into the caller's loop: the stored records run from begin
+ * to end, MIO_SYS_EVENT_SIZE bytes apart (mio-sys.h). Not for direct use;
+ * the rest of mio_events is private.
+ */
+struct mio__events_head {
+	const unsigned char *begin;
+	const unsigned char *end;
+};
+
+static inline const mio_event *
+mio__events_begin(const mio_events *events)
+{
+	return (const mio_event *)(const void *)
+	    ((const struct mio__events_head *)(const void *)events)->begin;
+}
+
+static inline const mio_event *
+mio__events_end(const mio_events *events)
+{
+	return (const mio_event *)(const void *)
+	    ((const struct mio__events_head *)(const void *)events)->end;
+}
+
 /**
  * Iterates over the events of the last poll:
  *
@@ -336,16 +364,36 @@ MIO_EXTERN const mio_event *mio_events_next(const mio_events *events,
  *     }
  *
  * declares `const mio_event *ev` for the loop body. events is evaluated
- * on every iteration, so pass a plain variable.
+ * twice, before the first event. The loop runs inline, with no call into
+ * the library; polling into or clearing the same buffer inside the body
+ * is undefined (the loop would go on over the old records).
  */
 #define MIO_EVENTS_FOREACH(ev, events)                                  \
-	for (const mio_event *ev = mio_events_first(events); ev != NULL; \
-	    ev = mio_events_next((events), ev))
+	for (const mio_event *ev = mio__events_begin(events),            \
+	    *const mio__end_##ev = mio__events_end(events);              \
+	    ev != mio__end_##ev;                                         \
+	    ev = (const mio_event *)(const void *)                       \
+	    ((const unsigned char *)ev + MIO_SYS_EVENT_SIZE))
 
 /* ---- Event ---------------------------------------------------------------- */
 
-/** The token the event's source was registered with. */
+/**
+ * The token the event's source was registered with. A macro reads it
+ * inline from the native record (mio-sys.h says where); the function is
+ * there for callers that take its address, or write (mio_event_token)(ev).
+ */
 MIO_EXTERN mio_token mio_event_token(const mio_event *ev);
+
+static inline mio_token
+mio__inline_event_token(const mio_event *ev)
+{
+	mio_token token;
+
+	memcpy(&token, (const unsigned char *)ev + MIO_SYS_EVENT_TOKEN_OFFSET,
+	    sizeof(token));
+	return token;
+}
+#define mio_event_token(ev) mio__inline_event_token(ev)
 /** Readable: epoll EPOLLIN or EPOLLPRI; kqueue EVFILT_READ (or the waker). */
 MIO_EXTERN bool mio_event_is_readable(const mio_event *ev);
 /** Writable: epoll EPOLLOUT; kqueue EVFILT_WRITE. */

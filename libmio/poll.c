@@ -65,12 +65,12 @@ mio_poll_poll(mio_poll *poll, mio_events *events,
 		return -EINVAL;
 	/* Cleared before validation so that a failed poll leaves no stale
 	 * events behind, as mio clears its Events first. */
-	events->len = 0;
+	mio__events_set_len(events, 0);
 	if (!poll_timeout_is_valid(timeout))
 		return -EINVAL;
 	int n = mio__selector_select(poll->registry.selector_fd, events->buf,
 	    events->capacity, timeout);
 	if (n > 0)
-		events->len = (size_t)n;
+		mio__events_set_len(events, (size_t)n);
 	return n;
 }

@@ -75,6 +75,28 @@ iteration(void)
 		    ev == mio_events_next(events, mio_events_get(events, i - 1));
 	}
 	ok(same, "get(i) and first()/next() agree");
+	/* The inline path of mio.h and the library's functions agree. */
+	const mio_event *walk = mio_events_first(events);
+	bool agree = true;
+	count = 0;
+	MIO_EVENTS_FOREACH(ev, events) {
+		agree &= ev == walk &&
+		    mio_event_token(ev) == (mio_event_token)(ev);
+		walk = mio_events_next(events, walk);
+		count++;
+	}
+	ok(agree && walk == NULL && count == 4,
+	    "the inline MIO_EVENTS_FOREACH and mio_event_token() match "
+	    "first()/next() and the exported mio_event_token()");
+	mio_token (*token_fn)(const mio_event *) = mio_event_token;
+	ok(token_fn(mio_events_first(events)) ==
+	    mio_event_token(mio_events_first(events)),
+	    "mio_event_token is still a function to take the address of");
+	mio_events_clear(events);
+	count = 0;
+	MIO_EVENTS_FOREACH(ev, events)
+		count++;
+	is_int(count, 0, "after clear() the inline loop visits nothing");
 	/*
 	 * A token uses the whole uintptr_t, as mio allows usize::MAX. A fresh
 	 * registration, so that the event does not depend on a reregister
