@@ -981,8 +981,8 @@ cache_free(struct cache *cache)
 {
 	/* The last reference frees; acquire-release, so that the entries
 	 * other threads stored are seen by the one that frees them. */
-	if (cache == NULL ||
-	    atomic_fetch_sub_explicit(&cache->refs, 1, memory_order_acq_rel) != 1)
+	if (cache == NULL || atomic_fetch_sub_explicit(&cache->refs, 1,
+	    memory_order_acq_rel) != 1)
 		return;
 	cache_flush(cache);
 	for (unsigned i = 0; i < cache->shard_count; i++) {

@@ -208,8 +208,11 @@ listener_configure(const struct config *conf, const struct addr *bound)
 			l->keep = true;
 			continue;
 		}
-		if (at->ss.ss_family == AF_UNSPEC ||
-		    (l = listener_open(&conf->listen[i], at, reuseport)) == NULL) {
+		if (at->ss.ss_family == AF_UNSPEC)
+			l = NULL;
+		else
+			l = listener_open(&conf->listen[i], at, reuseport);
+		if (l == NULL) {
 			rc = -1;
 			continue;
 		}

@@ -92,7 +92,7 @@ struct udp_inq {
 	udp_mmsg msgs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
 	struct udp_in in[UDP_BATCH];
-	uint8_t *bufs;			/* UDP_BATCH times DNS_MAX_MESSAGE */
+	uint8_t *bufs;		/* UDP_BATCH times DNS_MAX_MESSAGE */
 };
 
 static WORKER_LOCAL struct udp_inq *inq;
