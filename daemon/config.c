@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -589,18 +590,25 @@ config_read_resolv(struct config *conf)
 	fclose(f);
 }
 
-/* Fills in the defaults that depend on the rest; 0 or -1 after logging. */
-/* "threads 0": one worker per CPU this process may run on. */
+/* "threads 0": one worker per CPU this process may run on (its
+ * affinity, which taskset and cpusets narrow), else per online CPU. */
 static unsigned
 config_cpu_count(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
+#ifdef HAVE_SCHED_GETAFFINITY
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
+#endif
 
 	if (n < 1)
 		return 1;
 	return n > MIODNSD_MAX_THREADS ? MIODNSD_MAX_THREADS : (unsigned)n;
 }
 
+/* Fills in the defaults that depend on the rest; 0 or -1 after logging. */
 int
 config_finish(struct config *conf)
 {

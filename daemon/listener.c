@@ -14,10 +14,18 @@
  * configured are closed and their pending answers dropped.
  *
  * Each worker thread has listeners of its own. With several workers every
- * socket has SO_REUSEPORT, and the kernel spreads clients over the
- * workers' sockets by a hash of their address and port. Worker 0 binds
- * first, resolving port 0 to a real port; the others then bind to the
- * address worker 0 got (listener_bound), so that all listen on one port.
+ * socket has SO_REUSEPORT (FreeBSD's SO_REUSEPORT_LB where it exists), and
+ * the kernel spreads clients over the workers' sockets by a hash of their
+ * address and port; other BSDs and macOS do not spread, and one worker
+ * gets everything. Worker 0 binds first, resolving port 0 to a real port;
+ * the others then bind to the address worker 0 got (listener_bound), so
+ * that all listen on one port.
+ *
+ * Port 0 with SO_REUSEPORT is a trap on Linux: the kernel's choice of a
+ * port ignores reuseport sockets of the same user, so it may hand out a
+ * port another of our processes holds, and the two would share its
+ * traffic. Worker 0 therefore finds a port free for UDP and TCP with
+ * plain sockets first (listener_probe_port), then binds to it.
  */
 #include "config.h"
 
@@ -32,6 +40,12 @@
 
 #include "log.h"
 #include "miodnsd.h"
+
+#ifdef SO_REUSEPORT_LB
+#define LISTENER_REUSEPORT SO_REUSEPORT_LB
+#else
+#define LISTENER_REUSEPORT SO_REUSEPORT
+#endif
 
 /* Datagrams read per event before others get a turn. */
 #define LISTENER_UDP_BATCH 64
@@ -79,8 +93,8 @@ listener_socket(int family, int type, bool reuseport)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	/* Only with several workers: it would also let another process of
 	 * ours take a share of the port unnoticed. */
-	if (reuseport &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+	if (reuseport && setsockopt(fd, SOL_SOCKET, LISTENER_REUSEPORT, &one,
+	    sizeof(one)) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -141,17 +155,50 @@ listener_register(struct listener *l)
 	return rc;
 }
 
-/* Opens a listener for the configured addr, bound to at; with port 0 a
- * busy TCP twin of the UDP port is retried on another ephemeral port. */
+/* Port 0 for several workers: a port where plain UDP and TCP sockets
+ * both bind, in *port (see the top of the file). 0 or -1. */
+static int
+listener_probe_port(const struct addr *addr, struct addr *port)
+{
+	int family = addr->ss.ss_family, rc = -1;
+	int udp = listener_socket(family, SOCK_DGRAM, false);
+	int tcp = listener_socket(family, SOCK_STREAM, false);
+
+	*port = *addr;
+	if (udp >= 0 && tcp >= 0 &&
+	    bind(udp, (struct sockaddr *)&port->ss, port->len) == 0 &&
+	    getsockname(udp, (struct sockaddr *)&port->ss, &port->len) == 0 &&
+	    bind(tcp, (struct sockaddr *)&port->ss, port->len) == 0)
+		rc = 0;
+	if (udp >= 0)
+		close(udp);
+	if (tcp >= 0)
+		close(tcp);
+	return rc;
+}
+
+/*
+ * Opens a listener for the configured addr, bound to at; with port 0 a
+ * busy TCP twin of the UDP port is retried on another ephemeral port,
+ * and so is a probed port taken between the probe and the bind.
+ */
 static struct listener *
 listener_open(const struct addr *addr, const struct addr *at, bool reuseport)
 {
+	const struct addr *want = at;
+	bool probe = reuseport && addr_port(want) == 0;
+	struct addr probed;
 	char buf[64];
 
 	for (int tries = 0; tries < 20; tries++) {
-		struct listener *l = calloc(1, sizeof(*l));
+		struct listener *l;
 		int rc, saved;
-		if (l == NULL)
+		if (probe) {
+			if (listener_probe_port(want, &probed) != 0)
+				continue;
+			at = &probed;
+		}
+		if ((l = calloc(1, sizeof(*l))) == NULL)
 			return NULL;
 		l->udp_handle.kind = HANDLE_UDP;
 		l->tcp_handle.kind = HANDLE_TCP_LISTEN;
@@ -167,7 +214,7 @@ listener_open(const struct addr *addr, const struct addr *at, bool reuseport)
 		}
 		saved = errno;
 		listener_free(l);
-		if (saved != EADDRINUSE || addr_port(at) != 0) {
+		if (saved != EADDRINUSE || addr_port(addr) != 0) {
 			errno = saved;
 			log_warn("listen on %s",
 			    addr_str(addr, buf, sizeof(buf)));
@@ -264,7 +311,8 @@ listener_read_udp(struct listener *l)
 				return;
 			}
 			/* ICMP errors of earlier sends surface here; the
-			 * socket itself is fine. */
+			 * socket itself is fine. Each counts as one read
+			 * against the batch, so errors cannot spin. */
 			n = 1;
 			continue;
 		}

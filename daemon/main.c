@@ -82,7 +82,7 @@ usage(int status)
 	    "[-u addr[:port]]\n"
 	    "               [-z origin=file] [-t threads] [-p pidfile] "
 	    "[-P portfile]\n"
-	    "               [--timeout ms] "
+	    "               [--timeout ms]\n"
 	    "               [--user user] [--allow-stats prefix] "
 	    "[--builtin-zones mode]\n"
 	    "               [--cache-size n] [--cache-bytes n] [--min-ttl s] "
@@ -306,7 +306,7 @@ main_reload(void)
 	worker_publish(&conf, zones, query_shared_cache());
 	zone_set_free(zones);
 	m.conf = conf;
-	worker_apply();
+	(void)worker_apply();
 	if (!worker_wait_applied(MAIN_RELOAD_WAIT_MS))
 		log_warnx("reload: a worker is slow to take the new "
 		    "configuration");
@@ -412,7 +412,8 @@ main_start_workers(void)
 	worker_publish(&m.conf, m.zones, query_shared_cache());
 	zone_set_free(m.zones);
 	m.zones = NULL;
-	worker_apply();
+	if (worker_apply() != 0)
+		fatalx("cannot set up the first worker");
 	if (workers_spawn(m.conf.threads) != 0)
 		fatalx("cannot start %u worker threads", m.conf.threads);
 }

@@ -259,7 +259,7 @@ struct cache;
 int worker_init_main(void);
 void worker_publish(const struct config *conf, struct zone_set *zones,
     struct cache *cache);
-void worker_apply(void);
+int worker_apply(void);
 bool worker_wait_applied(unsigned timeout_ms);
 int workers_spawn(unsigned n);
 void workers_go(void);

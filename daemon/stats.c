@@ -67,6 +67,8 @@ static uint64_t stats_started_ms;
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct counters *stats_live[MIODNSD_MAX_THREADS];
 static struct counters stats_departed;
+/* The queries of each worker that has stopped, for the log at exit. */
+static uint64_t stats_departed_queries[MIODNSD_MAX_THREADS];
 
 static uint64_t *
 stats_field(struct counters *c, size_t i)
@@ -129,6 +131,8 @@ stats_worker_stop(unsigned id)
 {
 	pthread_mutex_lock(&stats_lock);
 	counters_add(&stats_departed, &counters);
+	stats_departed_queries[id] = counters.udp_queries +
+	    counters.tcp_queries;
 	stats_live[id] = NULL;
 	pthread_mutex_unlock(&stats_lock);
 }
@@ -146,22 +150,23 @@ stats_total(struct counters *total)
 	pthread_mutex_unlock(&stats_lock);
 }
 
-/* With several workers, how the kernel spread the queries among them. */
+/* With several workers, how the kernel spread the queries among them
+ * (running or stopped). */
 void
 stats_log_workers(void)
 {
-	char line[512];
+	unsigned n = worker_count();
+	char line[1024];
 	size_t len = 0;
 
 	pthread_mutex_lock(&stats_lock);
-	for (size_t i = 0; i < nitems(stats_live) && len < sizeof(line); i++) {
+	for (unsigned i = 0; i < n && len < sizeof(line); i++) {
 		const struct counters *c = stats_live[i];
-		if (c == NULL)
-			continue;
+		uint64_t queries = c == NULL ? stats_departed_queries[i] :
+		    __atomic_load_n(&c->udp_queries, __ATOMIC_RELAXED) +
+		    __atomic_load_n(&c->tcp_queries, __ATOMIC_RELAXED);
 		len += (size_t)snprintf(line + len, sizeof(line) - len,
-		    " %zu:%llu", i, (unsigned long long)
-		    (__atomic_load_n(&c->udp_queries, __ATOMIC_RELAXED) +
-		    __atomic_load_n(&c->tcp_queries, __ATOMIC_RELAXED)));
+		    " %u:%llu", i, (unsigned long long)queries);
 	}
 	pthread_mutex_unlock(&stats_lock);
 	if (len > 0)

@@ -13,18 +13,22 @@
  * A batch that comes back short means the socket is empty: with
  * edge-triggered epoll and kqueue's EV_CLEAR, a datagram that arrives
  * after recvmmsg() stopped looking raises a new event, so the EAGAIN read
- * that would confirm it is not needed.
+ * that would confirm it is not needed. The one exception (recvmmsg(2),
+ * BUGS) is an error other than EAGAIN after some datagrams: the call
+ * returns short and keeps the error for the next call, and the datagrams
+ * behind it wait for the next arrival. On an unconnected UDP socket
+ * without IP_RECVERR no such error is reported, so we accept that.
  *
  * Writing: udp_send() queues an answer (copied, since the caller's buffer
  * is reused for the next one), and the queue goes out with one
  * sendmmsg() when it is full, when an answer for another socket comes, or
  * at udp_flush(), which the loop calls after every batch of events. An
- * answer waits at most for the rest of its batch. Answers larger than a
- * queue slot are rare (UDP answers are cut to the client's EDNS size) and
- * go out at once with sendto().
+ * answer waits at most for the rest of its batch. A queue slot holds the
+ * largest UDP answer (edns-size is at most 4096); anything larger would go
+ * out at once with sendto().
  *
- * Where recvmmsg() and sendmmsg() are missing (macOS), the same functions
- * loop over recvfrom() and sendto().
+ * Where recvmmsg() or sendmmsg() is missing (macOS), the same functions
+ * loop over recvmsg() and sendmsg().
  */
 #include "config.h"
 
@@ -40,7 +44,7 @@
 /* The largest answer a queue slot holds: edns-size's maximum. */
 #define UDP_SLOT 4096
 
-#ifdef HAVE_RECVMMSG
+#if defined(HAVE_RECVMMSG) && defined(HAVE_SENDMMSG)
 typedef struct mmsghdr udp_mmsg;
 #define udp_recvmmsg(fd, msgs, n) recvmmsg(fd, msgs, n, 0, NULL)
 #define udp_sendmmsg(fd, msgs, n) sendmmsg(fd, msgs, n, 0)
@@ -176,6 +180,8 @@ udp_flush(void)
 	while (off < outq->count) {
 		r = udp_sendmmsg(outq->fd, outq->msgs + off,
 		    outq->count - off);
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r < 0) {
 			udp_send_failed(&outq->to[off]);
 			off++;

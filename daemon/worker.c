@@ -70,12 +70,14 @@ static struct {
 	unsigned nworkers;
 } shared = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.cond = PTHREAD_COND_INITIALIZER,
 };
 
 static atomic_uint generation;
 static atomic_bool shutdown_requested, exit_now;
 static atomic_int shutdown_signal;
+/* Workers 1..N-1 still in their loops; worker 0 waits for them in its
+ * own loop, where it still reads the signals (a second SIGTERM). */
+static atomic_uint others_running;
 
 static WORKER_LOCAL struct worker *self;
 
@@ -134,15 +136,23 @@ worker_init(struct worker *w, unsigned id)
 	return 0;
 }
 
-/* Main thread, first of all: it becomes worker 0. */
+/* Main thread, first of all: it becomes worker 0. The condition variable
+ * measures its timeouts on the monotonic clock, which a change of the
+ * date does not move. */
 int
 worker_init_main(void)
 {
 	struct worker *w = calloc(1, sizeof(*w));
+	pthread_condattr_t attr;
 	int rc;
 
 	if (w == NULL)
 		return -ENOMEM;
+	if (pthread_condattr_init(&attr) != 0 ||
+	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&shared.cond, &attr) != 0)
+		return -ENOMEM;
+	pthread_condattr_destroy(&attr);
 	if ((rc = worker_init(w, 0)) != 0)
 		return rc;
 	shared.workers[0] = w;
@@ -188,7 +198,7 @@ worker_wait_applied(unsigned timeout_ms)
 	struct timespec until;
 	bool all;
 
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += timeout_ms / 1000;
 	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
 	if (until.tv_nsec >= 1000000000) {
@@ -214,16 +224,21 @@ worker_share_limits(struct config *conf)
 	conf->max_tcp_clients = (conf->max_tcp_clients + n - 1) / n;
 }
 
-/* A worker takes the configuration last published. Worker 0 has set up
+/*
+ * A worker takes the configuration last published. Worker 0 has set up
  * its listeners and channels already, so for it the calls below only
- * confirm them. */
-void
+ * confirm them. 0, or -1 if this worker could not open every address or
+ * make its channels: fatal at start, a warning on reload (the worker
+ * keeps what it had).
+ */
+int
 worker_apply(void)
 {
 	static WORKER_LOCAL struct config conf;
 	struct addr bound[MIODNSD_MAX_LISTEN];
 	struct zone_set *zones;
 	struct cache *cache;
+	int rc = 0;
 
 	pthread_mutex_lock(&shared.lock);
 	self->generation = atomic_load(&generation);
@@ -236,15 +251,23 @@ worker_apply(void)
 	pthread_mutex_unlock(&shared.lock);
 	worker_share_limits(&conf);
 	local_zones_use(zones);
-	if (listener_configure(&conf, bound) != 0 && self->id != 0)
-		log_warnx("worker %u: some addresses could not be opened",
-		    self->id);
-	if (upstream_configure(&conf) != 0 && self->id != 0)
-		log_warnx("worker %u: keeping the previous upstreams",
-		    self->id);
-	if (query_configure(&conf, cache) != 0 && self->id == 0)
-		fatalx("cannot set up the in-flight table");
+	/* Worker 0's own failures were logged where it made them. */
+	if (listener_configure(&conf, bound) != 0) {
+		if (self->id != 0)
+			log_warnx("worker %u: some addresses could not be "
+			    "opened", self->id);
+		rc = -1;
+	}
+	if (upstream_configure(&conf) != 0) {
+		if (self->id != 0)
+			log_warnx("worker %u: keeping the previous upstreams",
+			    self->id);
+		rc = -1;
+	}
+	if (query_configure(&conf, cache) != 0)
+		rc = -1;
 	self->conf = conf;
+	return rc;
 }
 
 static void
@@ -263,10 +286,15 @@ worker_shutdown_fire(struct timer *t)
 static void
 worker_begin_shutdown(void)
 {
+	struct counters total;
+
 	self->shutting_down = true;
-	if (self->id == 0)
-		log_info("%s: shutting down, %zu queries in flight",
-		    strsignal(atomic_load(&shutdown_signal)), query_count());
+	if (self->id == 0) {
+		stats_total(&total);
+		log_info("%s: shutting down, %llu queries in flight",
+		    strsignal(atomic_load(&shutdown_signal)),
+		    (unsigned long long)total.inflight);
+	}
 	listener_stop_reading();
 	self->more_ready = false;
 	conn_shutdown();
@@ -275,8 +303,8 @@ worker_begin_shutdown(void)
 	    WORKER_SHUTDOWN_GRACE_MS);
 }
 
-/* Any thread: every worker begins its shutdown; a second request ends
- * the loops at once. */
+/* Main thread (the signals' worker): every worker begins its shutdown;
+ * a second request ends the loops at once. */
 void
 worker_request_shutdown(int sig)
 {
@@ -359,7 +387,8 @@ worker_loop(void (*between)(void))
 		if (atomic_load(&shutdown_requested) && !self->shutting_down)
 			worker_begin_shutdown();
 		if (self->shutting_down && (atomic_load(&exit_now) ||
-		    (query_count() == 0 && conn_count() == 0)))
+		    (query_count() == 0 && conn_count() == 0)) &&
+		    (self->id != 0 || atomic_load(&others_running) == 0))
 			return;
 		worker_poll_once();
 	}
@@ -371,6 +400,7 @@ worker_loop(void (*between)(void))
 void
 worker_fini(void)
 {
+	timer_disarm(&self->shutdown_timer);
 	query_fail_all();
 	conn_close_all();
 	listener_close_all();
@@ -389,7 +419,8 @@ worker_free(struct worker *w)
 	free(w);
 }
 
-/* Waits until the main thread says go; false if it never will. */
+/* Tells the main thread this worker is set up (ok) or not; if it is,
+ * waits until the main thread says go. */
 static void
 worker_started(bool ok)
 {
@@ -415,10 +446,16 @@ worker_thread(void *arg)
 		worker_started(false);
 		return NULL;
 	}
-	worker_apply();
+	if (worker_apply() != 0) {
+		worker_started(false);
+		return NULL;
+	}
 	worker_started(true);
 	worker_loop(NULL);
 	worker_fini();
+	/* Worker 0 leaves its loop only when every other worker is done. */
+	atomic_fetch_sub(&others_running, 1);
+	mio_waker_wake(shared.workers[0]->waker);
 	return NULL;
 }
 
@@ -442,7 +479,9 @@ workers_spawn(unsigned n)
 			break;
 		}
 		w->id = i;
+		atomic_fetch_add(&others_running, 1);
 		if (pthread_create(&w->thread, NULL, worker_thread, w) != 0) {
+			atomic_fetch_sub(&others_running, 1);
 			free(w);
 			rc = -1;
 			break;

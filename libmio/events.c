@@ -13,6 +13,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* mio-sys.h tells callers the record's size; a build where configure and
+ * the compiler disagree must not get as far as misreading events. */
+_Static_assert(MIO_SYS_EVENT_SIZE == sizeof(mio__sys_event),
+    "mio-sys.h: MIO_SYS_EVENT_SIZE is not the native record's size");
+
 static const mio__sys_event *
 events_native(const mio_event *ev)
 {

@@ -47,7 +47,7 @@ struct mio_poll {
 /* The head comes first: mio.h's inline iteration reads it (begin is buf,
  * end is buf + len, kept so by mio__events_set_len()). */
 struct mio_events {
-	struct mio__events_head head;
+	struct mio_inline_events_head head;
 	size_t len;
 	size_t capacity;
 	mio__sys_event buf[];

@@ -335,25 +335,33 @@ MIO_EXTERN const mio_event *mio_events_next(const mio_events *events,
  * The first members of every mio_events, published so that the iteration
  * below compiles into the caller's loop: the stored records run from begin
  * to end, MIO_SYS_EVENT_SIZE bytes apart (mio-sys.h). Not for direct use;
- * the rest of mio_events is private.
+ * the rest of mio_events is private. (The mio_inline_ names avoid the
+ * double underscore of mio__, which C++ reserves.)
  */
-struct mio__events_head {
+struct mio_inline_events_head {
 	const unsigned char *begin;
 	const unsigned char *end;
 };
 
 static inline const mio_event *
-mio__events_begin(const mio_events *events)
+mio_inline_events_begin(const mio_events *events)
 {
 	return (const mio_event *)(const void *)
-	    ((const struct mio__events_head *)(const void *)events)->begin;
+	    ((const struct mio_inline_events_head *)(const void *)events)->begin;
 }
 
 static inline const mio_event *
-mio__events_end(const mio_events *events)
+mio_inline_events_end(const mio_events *events)
 {
 	return (const mio_event *)(const void *)
-	    ((const struct mio__events_head *)(const void *)events)->end;
+	    ((const struct mio_inline_events_head *)(const void *)events)->end;
+}
+
+static inline const mio_event *
+mio_inline_events_step(const mio_event *ev)
+{
+	return (const mio_event *)(const void *)
+	    ((const unsigned char *)ev + MIO_SYS_EVENT_SIZE);
 }
 
 /**
@@ -369,11 +377,9 @@ mio__events_end(const mio_events *events)
  * is undefined (the loop would go on over the old records).
  */
 #define MIO_EVENTS_FOREACH(ev, events)                                  \
-	for (const mio_event *ev = mio__events_begin(events),            \
-	    *const mio__end_##ev = mio__events_end(events);              \
-	    ev != mio__end_##ev;                                         \
-	    ev = (const mio_event *)(const void *)                       \
-	    ((const unsigned char *)ev + MIO_SYS_EVENT_SIZE))
+	for (const mio_event *ev = mio_inline_events_begin(events),      \
+	    *const mio_inline_end_##ev = mio_inline_events_end(events);  \
+	    ev != mio_inline_end_##ev; ev = mio_inline_events_step(ev))
 
 /* ---- Event ---------------------------------------------------------------- */
 
@@ -385,7 +391,7 @@ mio__events_end(const mio_events *events)
 MIO_EXTERN mio_token mio_event_token(const mio_event *ev);
 
 static inline mio_token
-mio__inline_event_token(const mio_event *ev)
+mio_inline_event_token(const mio_event *ev)
 {
 	mio_token token;
 
@@ -393,7 +399,7 @@ mio__inline_event_token(const mio_event *ev)
 	    sizeof(token));
 	return token;
 }
-#define mio_event_token(ev) mio__inline_event_token(ev)
+#define mio_event_token(ev) mio_inline_event_token(ev)
 /** Readable: epoll EPOLLIN or EPOLLPRI; kqueue EVFILT_READ (or the waker). */
 MIO_EXTERN bool mio_event_is_readable(const mio_event *ev);
 /** Writable: epoll EPOLLOUT; kqueue EVFILT_WRITE. */

@@ -161,6 +161,18 @@ mio__selector_deregister(int selector_fd, int fd)
 	    0;
 }
 
+/* mio.h's inline mio_event_token() reads the token at the offset
+ * configure found (mio-sys.h): the data member, or on a 32-bit big-endian
+ * system its last four bytes, where a uintptr_t stored as u64 sits. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define EPOLL_TOKEN_ADJUST (8 - sizeof(uintptr_t))
+#else
+#define EPOLL_TOKEN_ADJUST 0
+#endif
+_Static_assert(MIO_SYS_EVENT_TOKEN_OFFSET ==
+    offsetof(struct epoll_event, data) + EPOLL_TOKEN_ADJUST,
+    "mio-sys.h: MIO_SYS_EVENT_TOKEN_OFFSET is not where epoll keeps it");
+
 mio_token
 mio__event_token(const mio__sys_event *ev)
 {
