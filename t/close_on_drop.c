@@ -100,7 +100,7 @@ close_on_drop(void)
 	mio_tcp_stream_free(h.client);
 	mio_tcp_listener_free(h.listener);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 int

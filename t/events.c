@@ -42,7 +42,7 @@ events_all(void)
 	is_int(mio_events_capacity(events), 16, "and keeps its capacity");
 	mio_waker_free(waker);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -112,7 +112,7 @@ iteration(void)
 		close(fds[i][1]);
 	}
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void

@@ -74,7 +74,7 @@ readable_and_writable(void)
 	close(fds[0]);
 	close(fds[1]);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -95,7 +95,7 @@ peer_shutdown_is_read_closed(void)
 	close(fds[0]);
 	close(fds[1]);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -117,7 +117,7 @@ local_shutdowns(void)
 	close(fds[0]);
 	close(fds[1]);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -144,7 +144,7 @@ pipe_ends(void)
 	expect_events(poll, events, { 2, R_WRITE_CLOSED });
 	close(p[1]);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -192,7 +192,7 @@ priority_on_oob_data(void)
 	close(client);
 	close(server);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /*
@@ -228,7 +228,7 @@ local_shutdown_write(void)
 	close(client);
 	close(server);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -247,7 +247,7 @@ reset_is_read_closed(void)
 	expect_events(poll, events, { 1, R_READ_CLOSED });
 	close(client);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -269,7 +269,7 @@ connect_error(void)
 		skip(2, "connect to a closed port failed synchronously");
 		close(c);
 		mio_events_free(events);
-		mio_poll_free(poll);
+		free_poll(poll);
 		return;
 	}
 	mio_registry_register_fd(mio_poll_registry(poll), c, 1, MIO_WRITABLE);
@@ -290,7 +290,7 @@ connect_error(void)
 		is_int(err, ECONNREFUSED, "SO_ERROR says connection refused");
 	close(c);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -316,7 +316,7 @@ interests_that_add_nothing(void)
 	close(fds[0]);
 	close(fds[1]);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 int

@@ -98,7 +98,7 @@ cloexec_everywhere(void)
 	mio_registry_free(clone);
 	mio_waker_free(waker);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 int

@@ -256,6 +256,6 @@ registration_rules(mio_source *source, const char *what)
 	is_errno(mio_registry_deregister(rb, source), 0,
 	    "%s: and deregister it", what);
 	mio_events_free(events);
-	mio_poll_free(b);
-	mio_poll_free(a);
+	free_poll(b);
+	free_poll(a);
 }

@@ -87,7 +87,7 @@ smoke(void)
 	mio_pipe_sender_free(sender);
 	mio_pipe_receiver_free(receiver);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* A full pipe: the writer drains to EAGAIN and is woken when there is room. */
@@ -122,7 +122,7 @@ full_pipe_rearms(void)
 	mio_pipe_sender_free(sender);
 	mio_pipe_receiver_free(receiver);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* mio's event_when_sender_is_dropped. */
@@ -152,7 +152,7 @@ sender_dropped(void)
 	    "then end of stream");
 	mio_pipe_receiver_free(receiver);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static bool
@@ -221,7 +221,7 @@ receiver_dropped(void)
 
 	mio_pipe_sender_free(sender);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* Starts cat with its stdin and stdout on new pipes; false if it cannot. */
@@ -300,7 +300,7 @@ child_process_io(void)
 	waitpid(pid, &status, 0);
 	mio_pipe_receiver_free(receiver);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void

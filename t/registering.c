@@ -43,7 +43,7 @@ state_machine(void)
 	close(fds[0]);
 	close(fds[1]);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -108,7 +108,7 @@ raw_fd_errors(void)
 	close(fds[0]);
 	close(fds[1]);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -134,7 +134,7 @@ reregister_different_interest_without_poll(void)
 	close(c);
 	close(l);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /*
@@ -170,7 +170,7 @@ reregister_reports_current_readiness(void)
 	close(fds[0]);
 	close(fds[1]);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -194,7 +194,7 @@ registering_after_deregistering(void)
 	close(c);
 	close(l);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /*
@@ -229,7 +229,7 @@ clones(void)
 		skip(4, "libkqueue cannot use a cloned registry");
 		mio_registry_free(clone);
 		mio_events_free(events);
-		mio_poll_free(poll);
+		free_poll(poll);
 		close(fds[0]);
 		close(fds[1]);
 		return;
@@ -241,7 +241,7 @@ clones(void)
 	is_errno(mio_registry_deregister_fd(mio_poll_registry(poll), fds[0]),
 	    0, "the poll's registry still works after a stray free");
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 	is_errno(mio_registry_register_fd(clone, fds[0], 5, MIO_READABLE), 0,
 	    "a clone outlives its poll");
 	mio_registry_free(clone);
@@ -265,7 +265,7 @@ clone_descriptors(void)
 			bail("try_clone");
 		mio_registry_free(clone);
 	}
-	mio_poll_free(poll);
+	free_poll(poll);
 	is_fd_count(before, "1000 clones leak no descriptor");
 }
 
@@ -290,8 +290,8 @@ raw_fd_in_two_polls(void)
 	close(fds[1]);
 	mio_events_free(ea);
 	mio_events_free(eb);
-	mio_poll_free(a);
-	mio_poll_free(b);
+	free_poll(a);
+	free_poll(b);
 }
 
 int

@@ -60,7 +60,7 @@ issue_1205(void)
 	close(l);
 	mio_waker_free(waker);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /*
@@ -92,7 +92,7 @@ issue_776(void)
 	close(c);
 	close(l);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /*
@@ -139,7 +139,7 @@ reused_fd_number_is_unregistered(void)
 	close(b[0]);
 	close(b[1]);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 int

@@ -97,7 +97,7 @@ poll_registration(void)
 	ok(s.calls[0] == 1 && s.calls[1] == 1 && s.calls[2] == 1 &&
 	    s.registry == reg, "deregister_source ran once");
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -130,7 +130,7 @@ poll_erroneous_registration(void)
 	is_errno(mio_registry_register(reg, NULL, 1, MIO_READABLE), -EINVAL,
 	    "a NULL source is -EINVAL");
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* A source made of two descriptors that share one token. */
@@ -223,7 +223,7 @@ composite_source(void)
 	close(b[0]);
 	close(b[1]);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 int

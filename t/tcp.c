@@ -64,7 +64,7 @@ accept_and_read(void)
 	mio_tcp_stream_free(client);
 	mio_tcp_listener_free(listener);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /*
@@ -106,7 +106,7 @@ connect_writable_then_readable(void)
 	mio_tcp_stream_free(client);
 	mio_tcp_listener_free(listener);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 #define TRANSFER_SIZE ((size_t)16 << 20)
@@ -252,7 +252,7 @@ transfer_16mib(int family, bool peek, const char *name)
 	mio_tcp_stream_free(t.writer);
 	mio_tcp_stream_free(t.reader);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* mio's multiple_writes_immediate_success: small writes do not block. */
@@ -286,7 +286,7 @@ multiple_writes(void)
 	mio_tcp_stream_free(client);
 	mio_tcp_stream_free(server);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* mio's connect_then_close: the accepted stream is closed at once. */
@@ -309,7 +309,7 @@ connect_then_close(void)
 	    "the peer's close reads as end of stream");
 	mio_tcp_stream_free(client);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* mio's listen_then_close: a freed listener reports nothing. */
@@ -334,7 +334,7 @@ listen_then_close(void)
 	    "polling after freeing a registered listener works");
 	ok(no_event_with_token(events, LISTENER), "and reports nothing for it");
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* mio's connection_reset_by_peer: SO_LINGER 0 closes with RST. */
@@ -367,7 +367,7 @@ reset_by_peer(void)
 	    "and writing is -EPIPE, without SIGPIPE");
 	mio_tcp_stream_free(client);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* mio's connect_error: a refused connect is writable and write-closed. */
@@ -406,7 +406,7 @@ connect_error(void)
 		is_errno(err, -ECONNREFUSED, "take_error reports the refusal");
 	mio_tcp_stream_free(client);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* mio's write_error: writing to a closed peer fails, never with SIGPIPE. */
@@ -466,7 +466,7 @@ write_then_drop(bool deregister_first)
 	    "followed by end of stream");
 	mio_tcp_stream_free(server);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* mio's local_addr_ready: both ends agree on the addresses. */
@@ -548,7 +548,7 @@ no_events_after_deregister(void)
 	mio_tcp_stream_free(client);
 	mio_tcp_listener_free(listener);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 int

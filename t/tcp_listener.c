@@ -62,7 +62,7 @@ smoke(int family, const char *name)
 	mio_tcp_stream_free(client);
 	mio_tcp_listener_free(listener);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* mio's tcp_listener_two_streams: each connection is a new edge. */
@@ -102,7 +102,7 @@ two_streams(void)
 	mio_tcp_stream_free(c2);
 	mio_tcp_listener_free(listener);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void

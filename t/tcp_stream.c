@@ -49,7 +49,7 @@ teardown(struct fixture *f)
 	mio_tcp_stream_free(f->client);
 	mio_tcp_stream_free(f->server);
 	mio_events_free(f->events);
-	mio_poll_free(f->poll);
+	free_poll(f->poll);
 }
 
 /* mio's tcp_stream_ipv4/ipv6 smoke test. */
@@ -118,7 +118,7 @@ smoke(int family, const char *name)
 	mio_tcp_stream_free(client);
 	mio_tcp_listener_free(listener);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void

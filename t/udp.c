@@ -56,7 +56,7 @@ pair_close(struct pair *p)
 	mio_udp_socket_free(p->s1);
 	mio_udp_socket_free(p->s2);
 	mio_events_free(p->events);
-	mio_poll_free(p->poll);
+	free_poll(p->poll);
 }
 
 /* mio's empty_datagram: a zero-length datagram is readable and real. */

@@ -55,7 +55,7 @@ teardown(struct fixture *f)
 	mio_unix_datagram_free(f->d1);
 	mio_unix_datagram_free(f->d2);
 	mio_events_free(f->events);
-	mio_poll_free(f->poll);
+	free_poll(f->poll);
 }
 
 /* mio's unix_datagram_smoke_unconnected. */
@@ -161,7 +161,7 @@ pair(void)
 	mio_unix_datagram_free(a);
 	mio_unix_datagram_free(b);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* mio's unix_datagram_shutdown: READ_CLOSED, WRITE_CLOSED, then EPIPE. */

@@ -101,7 +101,7 @@ smoke(void)
 	is_errno(mio_unix_stream_connect(path, &client), -ENOENT,
 	    "connecting to a removed path is -ENOENT");
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* mio's unix_listener_abstract_namespace (Linux). */

@@ -57,7 +57,7 @@ teardown(struct fixture *f)
 	mio_unix_listener_free(f->listener);
 	unlink(f->path);
 	mio_events_free(f->events);
-	mio_poll_free(f->poll);
+	free_poll(f->poll);
 }
 
 /* mio's unix_stream_smoke and unix_stream_peer_addr. */
@@ -126,7 +126,7 @@ pair(void)
 	    "after the other end is freed, end of stream");
 	mio_unix_stream_free(b);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /* mio's unix_stream_shutdown_read. */

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -195,6 +196,61 @@ init_with_poll(mio_poll **poll, mio_events **events)
 	rc = mio_events_new(events, 16);
 	if (rc != 0)
 		bail("mio_events_new: %s", mio_strerror(rc));
+}
+
+/* The link of /proc/self/fd/fd, such as "pipe:[1234]", or "" if none. */
+static void
+fd_link(int fd, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(path, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* Whether a descriptor of this process has the link target. */
+static bool
+fd_link_is_open(const char *target)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	bool found = false;
+
+	if (dir == NULL)
+		return false;
+	for (struct dirent *de; !found && (de = readdir(dir)) != NULL;) {
+		char link[64];
+		if (de->d_name[0] == '.')
+			continue;
+		fd_link(atoi(de->d_name), link, sizeof(link));
+		found = strcmp(link, target) == 0;
+	}
+	closedir(dir);
+	return found;
+}
+
+void
+free_poll(mio_poll *poll)
+{
+	char pipe_name[64] = "";
+
+	/*
+	 * libkqueue's kqueue descriptor is the write end of a pipe whose
+	 * read end it keeps; it closes the read end when it releases the
+	 * kqueue, so the pipe's name vanishes from /proc/self/fd then.
+	 */
+	if (is_libkqueue() && poll != NULL)
+		fd_link(mio_poll_fd(poll), pipe_name, sizeof(pipe_name));
+	mio_poll_free(poll);
+	if (strncmp(pipe_name, "pipe:", 5) != 0)
+		return;
+	long long deadline = now_ms() + 10000;
+	while (fd_link_is_open(pipe_name)) {
+		if (now_ms() > deadline)
+			bail("free_poll: libkqueue has not released the kqueue "
+			    "(%s) after 10 s", pipe_name);
+		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
+	}
 }
 
 bool

@@ -60,6 +60,20 @@ bool no_event_with_token(const mio_events *events, mio_token token);
 /* Creates a poll and a 16-event buffer or bails. */
 void init_with_poll(mio_poll **poll, mio_events **events);
 
+/*
+ * mio_poll_free(), then, on libkqueue, a wait until libkqueue has released
+ * the kqueue (bails after 10 s); the tests free every poll through it.
+ * libkqueue learns of a closed kqueue from a queued signal that names the
+ * kqueue by the number of its close-detect pipe's read end. When kqueues
+ * are freed and new ones made before its monitoring thread runs, a new
+ * kqueue can take that number, and the late signal then destroys the new
+ * kqueue: kevent() answers ENOENT and the descriptor is closed under
+ * libmio's feet (docs/backends.md, libkqueue point 3). Waiting keeps each
+ * test about libmio rather than about that race. A registry clone keeps
+ * the kqueue open: free clones first.
+ */
+void free_poll(mio_poll *poll);
+
 /* A timespec of ms milliseconds. */
 struct timespec ms_timeout(long ms);
 /* Monotonic milliseconds. */

@@ -29,7 +29,7 @@ waker_same_thread(void)
 	expect_no_events(poll, events);
 	mio_waker_free(waker);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -54,7 +54,7 @@ waker_multiple_wakeups_same_thread(void)
 	expect_no_events(poll, events);
 	mio_waker_free(waker);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 struct wake_later {
@@ -96,7 +96,7 @@ waker_different_thread(void)
 	}
 	mio_waker_free(waker);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -121,7 +121,7 @@ one_waker_per_poll(void)
 	mio_waker_free(NULL);
 	mio_registry_free(clone);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 /*
@@ -172,7 +172,7 @@ waker_can_be_replaced(void)
 	mio_waker_free(second);
 	mio_registry_free(clone);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -194,7 +194,7 @@ many_wakes_without_polling(void)
 	expect_events(poll, events, { WAKE_TOKEN, R_READABLE });
 	mio_waker_free(waker);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 }
 
 static void
@@ -212,16 +212,14 @@ waker_lifetimes(void)
 		mio_waker_wake(waker);
 		mio_waker_free(waker);
 		mio_events_free(events);
-		mio_poll_free(poll);
-		/* libkqueue: pace the loop on its cleanup (see above). */
-		settled_fd_count(before);
+		free_poll(poll);
 	}
 	is_fd_count(before, "500 wakers leak no descriptor");
 
 	init_with_poll(&poll, &events);
 	mio_waker_new(mio_poll_registry(poll), 1, &waker);
 	mio_events_free(events);
-	mio_poll_free(poll);
+	free_poll(poll);
 	is_errno(mio_waker_wake(waker), 0, "a waker outlives its poll");
 	mio_waker_free(waker);
 }
