@@ -155,8 +155,11 @@ log_warnx_limited(struct log_limit *limit, const char *fmt, ...)
 	va_list ap;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (limit->started &&
-	    now.tv_sec - limit->last.tv_sec < LOG_LIMIT_INTERVAL_SEC) {
+	/* Whole milliseconds: comparing seconds alone would let a burst
+	 * that crosses a second's boundary log twice. */
+	if (limit->started && (now.tv_sec - limit->last.tv_sec) * 1000 +
+	    (now.tv_nsec - limit->last.tv_nsec) / 1000000 <
+	    LOG_LIMIT_INTERVAL_SEC * 1000) {
 		limit->suppressed++;
 		return;
 	}

@@ -29,7 +29,8 @@
  *       COUNT mangled queries over UDP and a share of them over TCP
  *       (bytes flipped, cut short, lengths that lie); prints "sent N"
  *
- * -s writes TCP messages one byte at a time, 1 ms apart.
+ * -s writes TCP messages one byte at a time, 1 ms apart. -E prints how
+ * many ms a single query's exchange took on stderr.
  * -T ms sets how long to wait for answers (default 3000). Exit status 0
  * when the probe ran, 1 when something failed (no answer counts as a
  * result, printed, not a failure), 2 for usage errors.
@@ -58,6 +59,7 @@ struct opts {
 	int compare_port;
 	const char *raw;
 	bool pipeline, idle;
+	bool elapsed;		/* -E: the exchange's time on stderr */
 	int flood, conns;
 };
 
@@ -546,7 +548,7 @@ mode_fuzz(int port)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dnsprobe [-6tD] [-e size] [-i id] [-T ms] "
+	fprintf(stderr, "usage: dnsprobe [-6tDE] [-e size] [-i id] [-T ms] "
 	    "[-C port2 | -R hex | -p | -f count | -I | -c count | -z count] "
 	    "port "
 	    "[name [type]]...\n");
@@ -560,12 +562,13 @@ main(int argc, char **argv)
 	size_t qlen;
 	int ch, port;
 
-	while ((ch = getopt(argc, argv, "6C:c:De:f:Ii:pR:sT:tz:")) != -1) {
+	while ((ch = getopt(argc, argv, "6C:c:DEe:f:Ii:pR:sT:tz:")) != -1) {
 		switch (ch) {
 		case '6': o.v6 = true; break;
 		case 'C': o.compare_port = atoi(optarg); break;
 		case 'c': o.conns = atoi(optarg); break;
 		case 'D': o.do_bit = true; break;
+		case 'E': o.elapsed = true; break;
 		case 'e': o.edns = atoi(optarg); break;
 		case 'f': o.flood = atoi(optarg); break;
 		case 'I': o.idle = true; break;
@@ -603,6 +606,12 @@ main(int argc, char **argv)
 	    optind + 1 < argc ? type_code(argv[optind + 1]) : 1, o.id);
 	if (o.compare_port > 0)
 		return mode_compare(port, q, qlen);
-	summarize(q, qlen, a, exchange(port, q, qlen, a));
+	long long start = now_ms();
+	int len = exchange(port, q, qlen, a);
+	/* Timed here, so that a loaded machine's slow start of this program
+	 * does not count against the daemon. */
+	if (o.elapsed)
+		fprintf(stderr, "%lld\n", now_ms() - start);
+	summarize(q, qlen, a, len);
 	return 0;
 }

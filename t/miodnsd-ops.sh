@@ -100,8 +100,11 @@ ok $([ ! -e "$tmp/pid" ]; echo $?) "and the pidfile is removed"
 # --user, when we can.
 if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	start_miodnsd -u "127.0.0.1:$first" --user nobody
-	uid=$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$miodnsd_pid/status" 2>/dev/null)
 	nobody=$(id -u nobody)
+	# The port file is written before privileges are dropped (it may
+	# need them), so the switch may still be under way.
+	wait_for "[ \"\$(awk '/^Uid:/ { print \$2 }' /proc/$miodnsd_pid/status)\" = $nobody ]"
+	uid=$(awk '/^Uid:/ { print $2 $3 $4 $5 }' "/proc/$miodnsd_pid/status" 2>/dev/null)
 	is "$uid" "$nobody$nobody$nobody$nobody" "--user nobody: every uid is nobody's"
 	is "$(q a.example.test +short)" "192.0.2.1" "and it still answers"
 	stop_miodnsd
