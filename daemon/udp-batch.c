@@ -54,33 +54,25 @@ typedef struct {
 	unsigned msg_len;
 } udp_mmsg;
 
+/* Without the batch calls: one message at a time, stopping at the first
+ * failure, with the batch calls' results. */
 static int
-udp_recvmmsg(int fd, udp_mmsg *msgs, unsigned n)
+udp_mmsg_loop(int fd, udp_mmsg *msgs, unsigned n, bool send)
 {
 	unsigned i;
 	ssize_t r;
 
 	for (i = 0; i < n; i++) {
-		if ((r = recvmsg(fd, &msgs[i].msg_hdr, 0)) < 0)
+		r = send ? sendmsg(fd, &msgs[i].msg_hdr, 0) :
+		    recvmsg(fd, &msgs[i].msg_hdr, 0);
+		if (r < 0)
 			break;
 		msgs[i].msg_len = (unsigned)r;
 	}
 	return i > 0 ? (int)i : -1;
 }
-
-static int
-udp_sendmmsg(int fd, udp_mmsg *msgs, unsigned n)
-{
-	unsigned i;
-	ssize_t r;
-
-	for (i = 0; i < n; i++) {
-		if ((r = sendmsg(fd, &msgs[i].msg_hdr, 0)) < 0)
-			break;
-		msgs[i].msg_len = (unsigned)r;
-	}
-	return i > 0 ? (int)i : -1;
-}
+#define udp_recvmmsg(fd, msgs, n) udp_mmsg_loop(fd, msgs, n, false)
+#define udp_sendmmsg(fd, msgs, n) udp_mmsg_loop(fd, msgs, n, true)
 #endif
 
 struct udp_out {
