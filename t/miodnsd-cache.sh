@@ -9,7 +9,8 @@
 # unless the upstreams change. Then, in front of t/dnsstub (whose
 # count.example.test counts the queries it received), 20 identical
 # queries for a delayed answer cost one upstream query, and max-waiters
-# caps the merging.
+# caps the merging; last, the same merging between two miodnsd instances,
+# counted by the upstream instance's own statistics.
 set -u
 . "${top_srcdir:-.}/t/miodnsd-lib.sh"
 need_dig
@@ -247,6 +248,30 @@ kill -TERM "$miodnsd_pid"
 wait $digs
 is "$(cat "$tmp"/term.* | grep -c '^192\.0\.2\.1$')" 5 \
 	"SIGTERM: the 5 waiting clients get the answer"
+stop
+
+# Two instances: a front miodnsd forwards to a second one, which forwards
+# to the stub without caching. 20 identical queries to the front while the
+# answer takes 600 ms: the second instance's own counters show that it
+# received one query.
+start_miodnsd -u "127.0.0.1:$stub_port" --builtin-zones none --cache-size 0
+back_port=$port
+back_pid=$miodnsd_pid
+start_miodnsd -u "127.0.0.1:$back_port" --builtin-zones none
+b0=$(stat "$back_port" udp-queries)
+names=
+for i in $(seq 20); do
+	names="$names delay600.example.test"
+done
+out=$(probe -p "$port" $names)
+is "$(echo "$out" | tr ' ' '\n' | grep -c '^delay600\.example\.test$')" 20 \
+	"two instances: 20 identical queries to the front, 20 answers"
+b1=$(stat "$back_port" udp-queries)
+is "$((b1 - b0 - 1))" 1 \
+	"the upstream miodnsd counted one query for them (its stats.miodnsd)"
+is "$(stat "$port" merged)" 19 "the front merged 19"
+stop
+miodnsd_pid=$back_pid
 stop
 
 is "$bad_exits" "" "every miodnsd exited 0"
