@@ -94,6 +94,28 @@ struct udp_inq {
 static WORKER_LOCAL struct udp_inq *inq;
 static WORKER_LOCAL struct udp_out *outq;
 
+/* Points every slot's header at its buffer and address, once: a batch
+ * call then changes only the lengths. */
+static void
+udp_batch_wire(void)
+{
+	for (unsigned i = 0; i < UDP_BATCH; i++) {
+		struct msghdr *h = &inq->msgs[i].msg_hdr;
+		inq->in[i].msg = inq->bufs + (size_t)i * DNS_MAX_MESSAGE;
+		inq->iov[i].iov_base = inq->bufs + (size_t)i * DNS_MAX_MESSAGE;
+		inq->iov[i].iov_len = DNS_MAX_MESSAGE;
+		h->msg_iov = &inq->iov[i];
+		h->msg_iovlen = 1;
+		h->msg_name = &inq->in[i].from.ss;
+		h = &outq->msgs[i].msg_hdr;
+		outq->iov[i].iov_base = outq->buf[i];
+		h->msg_iov = &outq->iov[i];
+		h->msg_iovlen = 1;
+		h->msg_name = &outq->to[i].ss;
+	}
+	outq->fd = -1;
+}
+
 /* This worker's buffers; 0 or -ENOMEM. */
 int
 udp_batch_init(void)
@@ -104,7 +126,7 @@ udp_batch_init(void)
 		udp_batch_fini();
 		return -ENOMEM;
 	}
-	outq->fd = -1;
+	udp_batch_wire();
 	return 0;
 }
 
@@ -128,20 +150,12 @@ udp_recv(int fd, struct udp_in **in)
 {
 	int n;
 
-	for (unsigned i = 0; i < UDP_BATCH; i++) {
-		struct msghdr *h = &inq->msgs[i].msg_hdr;
-		inq->iov[i].iov_base = inq->bufs + (size_t)i * DNS_MAX_MESSAGE;
-		inq->iov[i].iov_len = DNS_MAX_MESSAGE;
-		memset(h, 0, sizeof(*h));
-		h->msg_iov = &inq->iov[i];
-		h->msg_iovlen = 1;
-		h->msg_name = &inq->in[i].from.ss;
-		h->msg_namelen = sizeof(inq->in[i].from.ss);
-	}
+	/* The kernel shortens each address length to the sender's. */
+	for (unsigned i = 0; i < UDP_BATCH; i++)
+		inq->msgs[i].msg_hdr.msg_namelen = sizeof(inq->in[i].from.ss);
 	if ((n = udp_recvmmsg(fd, inq->msgs, UDP_BATCH)) <= 0)
 		return -1;
 	for (int i = 0; i < n; i++) {
-		inq->in[i].msg = inq->iov[i].iov_base;
 		inq->in[i].len = inq->msgs[i].msg_len;
 		inq->in[i].from.len = inq->msgs[i].msg_hdr.msg_namelen;
 	}
@@ -202,13 +216,9 @@ udp_send(int fd, const struct addr *to, const uint8_t *msg, size_t len)
 	i = outq->count++;
 	outq->fd = fd;
 	memcpy(outq->buf[i], msg, len);
-	outq->to[i] = *to;
-	outq->iov[i].iov_base = outq->buf[i];
 	outq->iov[i].iov_len = len;
-	memset(&outq->msgs[i], 0, sizeof(outq->msgs[i]));
-	outq->msgs[i].msg_hdr.msg_iov = &outq->iov[i];
-	outq->msgs[i].msg_hdr.msg_iovlen = 1;
-	outq->msgs[i].msg_hdr.msg_name = &outq->to[i].ss;
+	memcpy(&outq->to[i].ss, &to->ss, to->len);
+	outq->to[i].len = to->len;
 	outq->msgs[i].msg_hdr.msg_namelen = to->len;
 }
 

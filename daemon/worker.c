@@ -214,6 +214,19 @@ worker_wait_applied(unsigned timeout_ms)
 	return all;
 }
 
+/* Counts this worker as serving generation gen, unless a newer one was
+ * published meanwhile (the worker will take that one next). */
+static void
+worker_applied(unsigned gen)
+{
+	pthread_mutex_lock(&shared.lock);
+	if (gen == atomic_load(&generation)) {
+		shared.applied++;
+		pthread_cond_broadcast(&shared.cond);
+	}
+	pthread_mutex_unlock(&shared.lock);
+}
+
 /* The limits are the daemon's: each worker takes its share. */
 static void
 worker_share_limits(struct config *conf)
@@ -234,39 +247,38 @@ worker_share_limits(struct config *conf)
 int
 worker_apply(void)
 {
-	static WORKER_LOCAL struct config conf;
+	struct config *conf = &self->conf;
 	struct addr bound[MIODNSD_MAX_LISTEN];
 	struct zone_set *zones;
 	struct cache *cache;
 	int rc = 0;
 
+	/* Only this thread reads its copy, so it is filled in place. */
 	pthread_mutex_lock(&shared.lock);
 	self->generation = atomic_load(&generation);
-	shared.applied++;
-	pthread_cond_broadcast(&shared.cond);
-	conf = shared.conf;
+	*conf = shared.conf;
 	memcpy(bound, shared.bound, sizeof(bound));
 	zones = shared.zones != NULL ? zone_set_ref(shared.zones) : NULL;
 	cache = shared.cache != NULL ? cache_ref(shared.cache) : NULL;
 	pthread_mutex_unlock(&shared.lock);
-	worker_share_limits(&conf);
+	worker_share_limits(conf);
 	local_zones_use(zones);
 	/* Worker 0's own failures were logged where it made them. */
-	if (listener_configure(&conf, bound) != 0) {
+	if (listener_configure(conf, bound) != 0) {
 		if (self->id != 0)
 			log_warnx("worker %u: some addresses could not be "
 			    "opened", self->id);
 		rc = -1;
 	}
-	if (upstream_configure(&conf) != 0) {
+	if (upstream_configure(conf) != 0) {
 		if (self->id != 0)
 			log_warnx("worker %u: keeping the previous upstreams",
 			    self->id);
 		rc = -1;
 	}
-	if (query_configure(&conf, cache) != 0)
+	if (query_configure(conf, cache) != 0)
 		rc = -1;
-	self->conf = conf;
+	worker_applied(self->generation);
 	return rc;
 }
 
