@@ -40,25 +40,32 @@ mio_ring_setup(struct ring *ring)
 static int
 mio_ring_rearm(struct ring *ring)
 {
-	struct mio_ring *lib = ring->lib;
-	int rc = 0;
+	const struct mio_ring *lib = ring->lib;
+	const mio_registry *registry = lib->registry;
 
-	for (size_t i = 0; i < ring->pairs && rc == 0; i++)
-		rc = mio_registry_reregister_fd(lib->registry,
-		    ring->fds[2 * i], i, MIO_READABLE);
-	return rc;
+	for (size_t i = 0; i < ring->pairs; i++) {
+		int rc = mio_registry_reregister_fd(registry, ring->fds[2 * i],
+		    i, MIO_READABLE);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int
 mio_ring_dispatch(struct ring *ring)
 {
 	struct mio_ring *lib = ring->lib;
+	/* Kept in locals, as a loop would: the poll writes through events, so
+	 * the compiler could not keep lib->events in a register itself. */
+	mio_poll *poll = lib->poll;
+	mio_events *events = lib->events;
 
 	while (!ring_done(ring)) {
-		int rc = mio_poll_poll(lib->poll, lib->events, NULL);
+		int rc = mio_poll_poll(poll, events, NULL);
 		if (rc < 0 && rc != -EINTR)
 			return rc;
-		MIO_EVENTS_FOREACH(ev, lib->events) {
+		MIO_EVENTS_FOREACH(ev, events) {
 			ring_readable(ring, (size_t)mio_event_token(ev));
 		}
 	}

@@ -39,9 +39,9 @@ mio_events_new(mio_events **out, size_t capacity)
 	    capacity * sizeof(mio__sys_event));
 	if (events == NULL)
 		return -ENOMEM;
-	events->head.begin = (const unsigned char *)events->buf;
+	events->head.begin = (unsigned char *)events->buf;
+	events->head.capacity = (int)capacity;
 	mio__events_set_len(events, 0);
-	events->capacity = capacity;
 	*out = events;
 	return 0;
 }
@@ -55,25 +55,25 @@ mio_events_free(mio_events *events)
 size_t
 mio_events_capacity(const mio_events *events)
 {
-	return events->capacity;
+	return (size_t)events->head.capacity;
 }
 
 size_t
 mio_events_len(const mio_events *events)
 {
-	return events->len;
+	return mio__events_len(events);
 }
 
 bool
 mio_events_is_empty(const mio_events *events)
 {
-	return events->len == 0;
+	return events->head.end == events->head.begin;
 }
 
 const mio_event *
 mio_events_get(const mio_events *events, size_t i)
 {
-	if (i >= events->len)
+	if (i >= mio__events_len(events))
 		return NULL;
 	return (const mio_event *)(const void *)&events->buf[i];
 }
@@ -97,7 +97,7 @@ mio_events_next(const mio_events *events, const mio_event *ev)
 	 * divide by the record's size (12 bytes for epoll) on every event. */
 	const mio__sys_event *next = events_native(ev) + 1;
 
-	if (next >= events->buf + events->len)
+	if ((const unsigned char *)next >= events->head.end)
 		return NULL;
 	return (const mio_event *)(const void *)next;
 }

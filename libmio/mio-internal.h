@@ -44,20 +44,28 @@ struct mio_poll {
 	mio_registry registry;
 };
 
-/* The head comes first: mio.h's inline iteration reads it (begin is buf,
- * end is buf + len, kept so by mio__events_set_len()). */
+/*
+ * The head comes first: mio.h's inline iteration and the epoll build's
+ * inline poll read and write it. begin is buf; end is buf + the number of
+ * stored events, kept so by mio__events_set_len() and the inline poll,
+ * which is why the length is never stored apart.
+ */
 struct mio_events {
 	struct mio_inline_events_head head;
-	size_t len;
-	size_t capacity;
 	mio__sys_event buf[];
 };
 
 static inline void
 mio__events_set_len(mio_events *events, size_t len)
 {
-	events->len = len;
-	events->head.end = (const unsigned char *)(events->buf + len);
+	events->head.end = (unsigned char *)(events->buf + len);
+}
+
+static inline size_t
+mio__events_len(const mio_events *events)
+{
+	return (size_t)((const mio__sys_event *)(const void *)events->head.end -
+	    events->buf);
 }
 
 /* registry.c */

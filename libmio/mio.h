@@ -91,6 +91,10 @@ extern "C" {
 
 /* ---- Types ---------------------------------------------------------------- */
 
+/* Declared here for strict C99, where <time.h> defines it only with a POSIX
+ * feature macro; the API takes it by pointer only. */
+struct timespec;
+
 /** The poll instance: owns the selector (an epoll or kqueue descriptor). */
 typedef struct mio_poll mio_poll;
 
@@ -339,8 +343,10 @@ MIO_EXTERN const mio_event *mio_events_next(const mio_events *events,
  * double underscore of mio__, which C++ reserves.)
  */
 struct mio_inline_events_head {
-	const unsigned char *begin;
-	const unsigned char *end;
+	unsigned char *begin;
+	unsigned char *end;
+	/* How many records fit, as the kernel takes it (an int). */
+	int capacity;
 };
 
 static inline const mio_event *
@@ -399,7 +405,9 @@ mio_inline_event_token(const mio_event *ev)
 	    sizeof(token));
 	return token;
 }
+#ifndef MIO_NO_INLINE
 #define mio_event_token(ev) mio_inline_event_token(ev)
+#endif
 /** Readable: epoll EPOLLIN or EPOLLPRI; kqueue EVFILT_READ (or the waker). */
 MIO_EXTERN bool mio_event_is_readable(const mio_event *ev);
 /** Writable: epoll EPOLLOUT; kqueue EVFILT_WRITE. */
@@ -1105,6 +1113,17 @@ MIO_EXTERN const char *mio_version(void);
 
 #ifdef __cplusplus
 }
+#endif
+
+/*
+ * The epoll build compiles mio_poll_poll() without a timeout and
+ * mio_registry_register_fd()/mio_registry_reregister_fd() into the caller
+ * (mio-inline-epoll.h says why and what that fixes in the ABI). Writing the
+ * name in parentheses, (mio_poll_poll)(...), or defining MIO_NO_INLINE
+ * before including this header, calls the exported function instead.
+ */
+#if MIO_SYS_INLINE_EPOLL && !defined(MIO_NO_INLINE)
+#include "mio-inline-epoll.h"
 #endif
 
 #endif /* MIO_H */

@@ -3,6 +3,7 @@
  */
 #include "mio-internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -57,8 +58,17 @@ poll_timeout_is_valid(const struct timespec *timeout)
 	    timeout->tv_nsec >= 0 && timeout->tv_nsec < 1000000000L);
 }
 
+/* The epoll build's inline poll and registration (mio-inline-epoll.h) read
+ * the selector descriptor at the start of a poll and of a registry. */
+_Static_assert(offsetof(struct mio_poll, registry) == 0 &&
+    offsetof(struct mio_registry, selector_fd) == 0,
+    "the selector descriptor must come first in mio_poll and mio_registry");
+_Static_assert(offsetof(struct mio_events, head) == 0,
+    "the inline head must come first in mio_events");
+
+/* The parentheses keep mio.h's inline macro of the same name out. */
 int
-mio_poll_poll(mio_poll *poll, mio_events *events,
+(mio_poll_poll)(mio_poll *poll, mio_events *events,
     const struct timespec *timeout)
 {
 	if (poll == NULL || events == NULL)
@@ -69,7 +79,7 @@ mio_poll_poll(mio_poll *poll, mio_events *events,
 	if (!poll_timeout_is_valid(timeout))
 		return -EINVAL;
 	int n = mio__selector_select(poll->registry.selector_fd, events->buf,
-	    events->capacity, timeout);
+	    events->head.capacity, timeout);
 	if (n > 0)
 		mio__events_set_len(events, (size_t)n);
 	return n;

@@ -99,8 +99,9 @@ mio_registry_deregister(const mio_registry *registry, mio_source *source)
 	return source->ops->deregister_source(source, registry);
 }
 
+/* In parentheses: the epoll build defines a macro of the same name. */
 int
-mio_registry_register_fd(const mio_registry *registry, int fd,
+(mio_registry_register_fd)(const mio_registry *registry, int fd,
     mio_token token, mio_interest interest)
 {
 	if (registry == NULL)
@@ -112,8 +113,9 @@ mio_registry_register_fd(const mio_registry *registry, int fd,
 	    interest);
 }
 
+/* In parentheses: the epoll build defines a macro of the same name. */
 int
-mio_registry_reregister_fd(const mio_registry *registry, int fd,
+(mio_registry_reregister_fd)(const mio_registry *registry, int fd,
     mio_token token, mio_interest interest)
 {
 	if (registry == NULL)

@@ -467,6 +467,97 @@ poll_fd_nests(void)
 	free_poll(mp);
 }
 
+/*
+ * The epoll build compiles a poll without a timeout and the registration of
+ * raw descriptors into the caller (mio-inline-epoll.h); on every build the
+ * names in parentheses reach the exported functions. Both paths must give
+ * the same answers, errors included, and leave mio_events consistent.
+ */
+static bool
+is_epoll(void)
+{
+	return strcmp(mio_backend(), "epoll") == 0;
+}
+
+static void
+inline_registration_matches_exported(const mio_registry *reg, int fd)
+{
+	int inl = mio_registry_register_fd(reg, fd, 1, MIO_READABLE);
+	int fn = (mio_registry_register_fd)(reg, fd, 1, MIO_READABLE);
+	is_int(inl, 0, "register_fd (inline on epoll) registers");
+	is_errno(fn, is_epoll() ? -EEXIST : 0,
+	    "registering it again through the exported function: %s",
+	    is_epoll() ? "-EEXIST" : "kqueue modifies");
+	is_errno(mio_registry_register_fd(reg, fd, 1, MIO_READABLE), fn,
+	    "and through the inline path: the same");
+	is_errno(mio_registry_register_fd(reg, fd, 1, 0), -EINVAL,
+	    "an empty interest is -EINVAL");
+	is_errno(mio_registry_reregister_fd(reg, fd, 1, 0x80), -EINVAL,
+	    "an unknown interest bit is -EINVAL");
+	is_errno(mio_registry_register_fd(NULL, fd, 1, MIO_READABLE), -EINVAL,
+	    "a NULL registry is -EINVAL");
+	is_errno(mio_registry_reregister_fd(NULL, fd, 1, MIO_READABLE), -EINVAL,
+	    "also for reregister_fd");
+	/* libkqueue answers EFAULT where a kernel says EBADF. */
+	int badf = is_libkqueue() ? -EFAULT : -EBADF;
+	is_errno(mio_registry_register_fd(reg, -1, 1, MIO_READABLE), badf,
+	    "descriptor -1 is %s inline", mio_strerror(badf));
+	is_errno((mio_registry_register_fd)(reg, -1, 1, MIO_READABLE), badf,
+	    "and exported");
+}
+
+static void
+inline_and_exported_paths_agree(void)
+{
+	mio_poll *poll;
+	mio_events *events;
+	int a[2], b[2];
+
+	init_with_poll(&poll, &events);
+	const mio_registry *reg = mio_poll_registry(poll);
+	nb_socketpair(SOCK_STREAM, a);
+	nb_socketpair(SOCK_STREAM, b);
+	inline_registration_matches_exported(reg, a[0]);
+
+	int inl = mio_registry_reregister_fd(reg, b[0], 32, MIO_WRITABLE);
+	is_errno(inl, is_epoll() ? -ENOENT : 0,
+	    "reregistering a descriptor never registered: %s",
+	    is_epoll() ? "-ENOENT" : "kqueue adds it");
+	if (inl != 0)
+		is_int((mio_registry_register_fd)(reg, b[0], 32, MIO_WRITABLE),
+		    0, "register_fd (exported) registers");
+	is_int(mio_registry_reregister_fd(reg, a[0], 16, MIO_WRITABLE), 0,
+	    "reregister_fd (inline on epoll) moves it to writable");
+
+	/* Both are writable now, so a poll without a timeout returns. */
+	mio_token seen = 0;
+	int n = mio_poll_poll(poll, events, NULL);
+	is_int(n, (int)mio_events_len(events),
+	    "a poll without a timeout returns what mio_events_len() says");
+	if (n == 1)
+		n += mio_poll_poll(poll, events, &(struct timespec){ 0, 0 });
+	is_int(n, 2, "both writable registrations are reported");
+	size_t i = 0;
+	MIO_EVENTS_FOREACH(ev, events) {
+		ok(ev == mio_events_get(events, i) &&
+		    mio_event_is_writable(ev), "event %zu is writable and is "
+		    "mio_events_get(%zu)", i, i);
+		seen |= mio_event_token(ev);
+		i++;
+	}
+	ok(mio_events_get(events, i) == NULL, "nothing past the end");
+	if (n == 2)
+		is_int((int)seen, 16 | 32, "with tokens 16 and 32");
+	is_errno(mio_poll_poll(NULL, events, NULL), -EINVAL,
+	    "polling a NULL poll is -EINVAL");
+	for (int k = 0; k < 2; k++) {
+		close(a[k]);
+		close(b[k]);
+	}
+	mio_events_free(events);
+	free_poll(poll);
+}
+
 static void
 bad_arguments(void)
 {
@@ -496,6 +587,7 @@ main(void)
 	register_during_poll();
 	registry_operations_are_thread_safe();
 	eintr_is_returned();
+	inline_and_exported_paths_agree();
 	timeouts();
 	capacity_overflow_goes_to_next_poll();
 	poll_fd_nests();

@@ -4,7 +4,9 @@
  * Port of mio's src/sys/unix/selector/epoll.rs (tokio-rs/mio 1.2.2), written
  * anew in C. Notes about epoll that shaped this file:
  *
- * - Registration is always edge-triggered (EPOLLET). Readable interest also
+ * - Registration is always edge-triggered (EPOLLET); the interest-to-bits
+ *   mapping is mio_inline_epoll_events() in mio-inline-epoll.h, which epoll
+ *   builds also compile into callers. Readable interest also
  *   asks for EPOLLRDHUP so that a peer's FIN is reported as read-closed
  *   without a read; priority interest asks for EPOLLPRI (TCP urgent data).
  *   EPOLLONESHOT, EPOLLEXCLUSIVE and EPOLLWAKEUP are never used, as in mio.
@@ -39,6 +41,10 @@
 #include <unistd.h>
 
 #include "sys/selector.h"
+/* The interest-to-bits mapping lives there, shared with the inline path
+ * that epoll builds compile into callers; included here even when a
+ * MIO_NO_INLINE build keeps mio.h from including it. */
+#include "mio-inline-epoll.h"
 
 int
 mio__selector_new(int *out_fd)
@@ -92,10 +98,9 @@ epoll_wait_precise(int epfd, struct epoll_event *buf, int capacity,
 #endif
 
 int
-mio__selector_select(int selector_fd, mio__sys_event *buf, size_t capacity,
+mio__selector_select(int selector_fd, mio__sys_event *buf, int capacity,
     const struct timespec *timeout)
 {
-	int max = capacity > INT_MAX ? INT_MAX : (int)capacity;
 
 	/*
 	 * Infinite and zero timeouts need no precision; whole milliseconds
@@ -104,26 +109,14 @@ mio__selector_select(int selector_fd, mio__sys_event *buf, size_t capacity,
 	 */
 	if (timeout != NULL && timeout->tv_nsec % 1000000 != 0 &&
 	    timeout->tv_sec < INT_MAX / 1000) {
-		int n = epoll_wait_precise(selector_fd, buf, max, timeout);
+		int n = epoll_wait_precise(selector_fd, buf, capacity,
+		    timeout);
 		if (n != -ENOSYS)
 			return n;
 	}
-	int n = epoll_wait(selector_fd, buf, max, epoll_timeout_ms(timeout));
+	int n = epoll_wait(selector_fd, buf, capacity,
+	    epoll_timeout_ms(timeout));
 	return n == -1 ? -errno : n;
-}
-
-static uint32_t
-epoll_interest_to_events(mio_interest interest)
-{
-	uint32_t events = EPOLLET;
-
-	if (interest & MIO_READABLE)
-		events |= EPOLLIN | EPOLLRDHUP;
-	if (interest & MIO_WRITABLE)
-		events |= EPOLLOUT;
-	if (interest & MIO_PRIORITY)
-		events |= EPOLLPRI;
-	return events;
 }
 
 static int
@@ -131,7 +124,7 @@ epoll_ctl_token(int selector_fd, int op, int fd, mio_token token,
     mio_interest interest)
 {
 	struct epoll_event ev = {
-		.events = epoll_interest_to_events(interest),
+		.events = mio_inline_epoll_events(interest),
 		.data.u64 = (uint64_t)token,
 	};
 

@@ -77,10 +77,9 @@ mio__selector_new(int *out_fd)
 }
 
 int
-mio__selector_select(int selector_fd, mio__sys_event *buf, size_t capacity,
+mio__selector_select(int selector_fd, mio__sys_event *buf, int capacity,
     const struct timespec *timeout)
 {
-	int max = capacity > INT_MAX ? INT_MAX : (int)capacity;
 	struct timespec clamped;
 
 	if (timeout != NULL && timeout->tv_sec > KQUEUE_MAX_TIMEOUT_SEC) {
@@ -88,7 +87,7 @@ mio__selector_select(int selector_fd, mio__sys_event *buf, size_t capacity,
 		clamped.tv_nsec = 0;
 		timeout = &clamped;
 	}
-	int n = kevent(selector_fd, NULL, 0, buf, max, timeout);
+	int n = kevent(selector_fd, NULL, 0, buf, capacity, timeout);
 	return n == -1 ? -errno : n;
 }
 

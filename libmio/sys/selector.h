@@ -37,7 +37,7 @@ int mio__selector_new(int *out_fd);
  * The timeout is already validated (non-negative, normalised).
  */
 int mio__selector_select(int selector_fd, mio__sys_event *buf,
-    size_t capacity, const struct timespec *timeout);
+    int capacity, const struct timespec *timeout);
 
 /* Edge-triggered registration of fd; interest is non-empty and valid. */
 int mio__selector_register(int selector_fd, int fd, mio_token token,

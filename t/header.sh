@@ -1,0 +1,102 @@
+#!/bin/sh
+# t/header.sh - <mio.h> as a user compiles it: strict C99 and C11, C++,
+# and MIO_NO_INLINE. The object files show which path each build takes:
+# the epoll build's inline poll and registration call epoll_wait() and
+# epoll_ctl() themselves (mio-inline-epoll.h); MIO_NO_INLINE, and every
+# other backend, call the exported functions.
+set -u
+: "${top_builddir:=.}" "${top_srcdir:=.}" "${NM:=nm}" "${CC:=cc}"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+inc="-I$top_builddir/libmio -I$top_srcdir/libmio"
+n=0
+fails=0
+
+check() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		fails=$((fails + 1))
+		[ -s "$tmp/err" ] && sed 's/^/# /' "$tmp/err" | head -20
+	fi
+	: >"$tmp/err"
+}
+
+skip() {
+	n=$((n + 1))
+	echo "ok $n # SKIP $1"
+}
+
+# Every macro of the inline paths, with a compound literal (a top-level
+# comma in a macro argument) where C allows one.
+cat >"$tmp/use.c" <<'EOF'
+#include <mio.h>
+
+int use(mio_poll *poll, mio_events *events, const mio_registry *reg, int fd);
+
+int
+use(mio_poll *poll, mio_events *events, const mio_registry *reg, int fd)
+{
+	int n = mio_poll_poll(poll, events, NULL);
+#ifndef __cplusplus
+	n += mio_poll_poll(poll, events, &(struct timespec){ 0, 0 });
+#endif
+	n += mio_registry_register_fd(reg, fd, 1, MIO_READABLE);
+	n += mio_registry_reregister_fd(reg, fd, 2, MIO_WRITABLE);
+	MIO_EVENTS_FOREACH(ev, events) {
+		n += (int)mio_event_token(ev);
+	}
+	return n;
+}
+EOF
+
+# Whether the object has an undefined reference to each named symbol.
+undefined() {
+	for sym in "$@"; do
+		$NM -u "$tmp/use.o" | grep -q "[[:space:]]$sym\$" || return 1
+	done
+}
+
+inline=$(sed -n 's/^#define MIO_SYS_INLINE_EPOLL //p' \
+    "$top_builddir/libmio/mio-sys.h")
+
+echo "1..8"
+# Strict C99 hides struct timespec without a POSIX feature macro, as any
+# POSIX program under -std=c99 defines one; C11 has it.
+for std in "c99 -D_POSIX_C_SOURCE=200809L" c11; do
+	$CC -std=$std -pedantic -Wall -Wextra -Werror $inc -c \
+	    "$tmp/use.c" -o "$tmp/use.o" 2>"$tmp/err"
+	check $? "mio.h compiles as -std=$std -pedantic -Wall -Wextra -Werror"
+done
+if [ "$inline" = 1 ]; then
+	undefined epoll_wait epoll_ctl
+	check $? "the epoll build polls and registers inline"
+	undefined mio_poll_poll mio_registry_register_fd \
+	    mio_registry_reregister_fd
+	check $? "and calls the exported functions for the other cases"
+else
+	undefined mio_poll_poll mio_registry_register_fd
+	check $? "this build calls the exported functions"
+	skip "the inline paths are the epoll build's"
+fi
+
+$CC -std=c11 -Wall -Wextra -Werror -DMIO_NO_INLINE $inc -c "$tmp/use.c" \
+    -o "$tmp/use.o" 2>"$tmp/err"
+check $? "mio.h compiles with MIO_NO_INLINE"
+undefined mio_poll_poll mio_registry_register_fd \
+    mio_registry_reregister_fd mio_event_token && ! undefined epoll_wait
+check $? "MIO_NO_INLINE calls the exported functions"
+
+if command -v c++ >/dev/null 2>&1; then
+	c++ -x c++ -std=c++11 -Wall -Wextra -Werror $inc -c "$tmp/use.c" \
+	    -o "$tmp/use.o" 2>"$tmp/err"
+	check $? "mio.h compiles as C++11"
+	undefined mio_poll_poll && ! undefined _Z13mio_poll_pollP8mio_pollP10mio_eventsPK8timespec
+	check $? "C++ reaches the exported functions with C linkage"
+else
+	skip "no c++ compiler"
+	skip "no c++ compiler"
+fi
+[ $fails = 0 ]
