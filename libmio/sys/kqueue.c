@@ -204,6 +204,13 @@ mio__selector_deregister(int selector_fd, int fd)
 	return kqueue_apply(selector_fd, changes, 2, ignored, 1);
 }
 
+/* mio.h's inline mio_event_token() reads a mio_token (uintptr_t) at the
+ * offset configure found (mio-sys.h); udata is pointer-sized on every
+ * kqueue, whether it is a void * or an intptr_t. */
+_Static_assert(MIO_SYS_EVENT_TOKEN_OFFSET == offsetof(struct kevent, udata) &&
+    sizeof(((struct kevent *)0)->udata) == sizeof(mio_token),
+    "mio-sys.h: MIO_SYS_EVENT_TOKEN_OFFSET is not where kqueue keeps it");
+
 mio_token
 mio__event_token(const mio__sys_event *ev)
 {
