@@ -86,42 +86,30 @@ mio_inline_interest_is_valid(mio_interest interest)
 	return interest != 0 && (interest & ~MIO_INLINE_INTEREST_ALL) == 0;
 }
 
+/*
+ * Registers (EPOLL_CTL_ADD) or reregisters (EPOLL_CTL_MOD) fd, or leaves
+ * what it does not take to the exported function, which the macros below
+ * pass as a constant so that the call folds away.
+ */
 static inline int
-mio_inline_epoll_ctl(const mio_registry *registry, int op, int fd,
+mio_inline_epoll_ctl(int op, int (*exported)(const mio_registry *, int,
+    mio_token, mio_interest), const mio_registry *registry, int fd,
     mio_token token, mio_interest interest)
 {
 	struct epoll_event ev;
 
+	if (registry == NULL || !mio_inline_interest_is_valid(interest))
+		return exported(registry, fd, token, interest);
 	ev.events = mio_inline_epoll_events(interest);
 	ev.data.u64 = (uint64_t)token;
 	return epoll_ctl(mio_inline_epoll_fd(registry), op, fd, &ev) == 0 ? 0 :
 	    -errno;
 }
-
-static inline int
-mio_inline_registry_register_fd(const mio_registry *registry, int fd,
-    mio_token token, mio_interest interest)
-{
-	if (registry == NULL || !mio_inline_interest_is_valid(interest))
-		return (mio_registry_register_fd)(registry, fd, token,
-		    interest);
-	return mio_inline_epoll_ctl(registry, EPOLL_CTL_ADD, fd, token,
-	    interest);
-}
 #define mio_registry_register_fd(...) \
-	mio_inline_registry_register_fd(__VA_ARGS__)
-
-static inline int
-mio_inline_registry_reregister_fd(const mio_registry *registry, int fd,
-    mio_token token, mio_interest interest)
-{
-	if (registry == NULL || !mio_inline_interest_is_valid(interest))
-		return (mio_registry_reregister_fd)(registry, fd, token,
-		    interest);
-	return mio_inline_epoll_ctl(registry, EPOLL_CTL_MOD, fd, token,
-	    interest);
-}
+	mio_inline_epoll_ctl(EPOLL_CTL_ADD, (mio_registry_register_fd), \
+	    __VA_ARGS__)
 #define mio_registry_reregister_fd(...) \
-	mio_inline_registry_reregister_fd(__VA_ARGS__)
+	mio_inline_epoll_ctl(EPOLL_CTL_MOD, (mio_registry_reregister_fd), \
+	    __VA_ARGS__)
 
 #endif /* MIO_INLINE_EPOLL_H */
