@@ -338,9 +338,11 @@ MIO_EXTERN const mio_event *mio_events_next(const mio_events *events,
 /*
  * The first members of every mio_events, published so that the iteration
  * below compiles into the caller's loop: the stored records run from begin
- * to end, MIO_SYS_EVENT_SIZE bytes apart (mio-sys.h). Not for direct use;
- * the rest of mio_events is private. (The mio_inline_ names avoid the
- * double underscore of mio__, which C++ reserves.)
+ * to end, MIO_SYS_EVENT_SIZE bytes apart (mio-sys.h). The epoll build's
+ * inline poll (mio-inline-epoll.h) also fills the buffer through them, up
+ * to capacity records. Not for direct use; the rest of mio_events is
+ * private. (The mio_inline_ names avoid the double underscore of mio__,
+ * which C++ reserves.)
  */
 struct mio_inline_events_head {
 	unsigned char *begin;
