@@ -30,10 +30,6 @@
 #include <errno.h>
 #include <sys/epoll.h>
 
-/* Every interest bit libmio knows (the MIO_* interest bits in mio.h). */
-#define MIO_INLINE_INTEREST_ALL \
-	(MIO_READABLE | MIO_WRITABLE | MIO_AIO | MIO_LIO | MIO_PRIORITY)
-
 /*
  * The epoll bits for an interest: always edge-triggered; readable also asks
  * for EPOLLRDHUP so that a peer's FIN shows as read-closed without a read;

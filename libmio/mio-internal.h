@@ -15,9 +15,9 @@
 #include "mio.h"
 #include "sys/selector.h"
 
-/* Every interest bit libmio knows; anything else in an interest is -EINVAL. */
-#define MIO__INTEREST_ALL \
-	(MIO_READABLE | MIO_WRITABLE | MIO_AIO | MIO_LIO | MIO_PRIORITY)
+/* Every interest bit libmio knows; anything else in an interest is -EINVAL.
+ * One definition in mio.h, so that the inline paths agree with the library. */
+#define MIO__INTEREST_ALL MIO_INLINE_INTEREST_ALL
 
 /*
  * State shared by a poll, the registries cloned from it and its waker. It is

@@ -126,6 +126,10 @@ typedef uint8_t mio_interest;
 #define MIO_LIO ((mio_interest)0x08)
 /** Interest in priority data such as TCP OOB (epoll EPOLLPRI); no effect on kqueue. */
 #define MIO_PRIORITY ((mio_interest)0x10)
+/* Every interest bit above; any other bit is -EINVAL. Not for direct use:
+ * the library and the epoll build's inline registration both check it. */
+#define MIO_INLINE_INTEREST_ALL \
+	(MIO_READABLE | MIO_WRITABLE | MIO_AIO | MIO_LIO | MIO_PRIORITY)
 
 /* ---- Sources -------------------------------------------------------------- */
 
@@ -1122,9 +1126,13 @@ MIO_EXTERN const char *mio_version(void);
  * mio_registry_register_fd()/mio_registry_reregister_fd() into the caller
  * (mio-inline-epoll.h says why and what that fixes in the ABI). Writing the
  * name in parentheses, (mio_poll_poll)(...), or defining MIO_NO_INLINE
- * before including this header, calls the exported function instead.
+ * before including this header, calls the exported function instead. The
+ * three names are then function-like macros, so a program that declares
+ * them again itself needs MIO_NO_INLINE. C++ before C++11 has no variadic
+ * macros and always calls the functions.
  */
-#if MIO_SYS_INLINE_EPOLL && !defined(MIO_NO_INLINE)
+#if MIO_SYS_INLINE_EPOLL && !defined(MIO_NO_INLINE) && \
+    (!defined(__cplusplus) || __cplusplus >= 201103L)
 #include "mio-inline-epoll.h"
 #endif
 

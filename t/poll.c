@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -494,6 +495,14 @@ inline_registration_matches_exported(const mio_registry *reg, int fd)
 	    "an empty interest is -EINVAL");
 	is_errno(mio_registry_reregister_fd(reg, fd, 1, 0x80), -EINVAL,
 	    "an unknown interest bit is -EINVAL");
+	/* Each bit alone: the inline check (MIO_INLINE_INTEREST_ALL) must not
+	 * take a bit that the exported one (MIO__INTEREST_ALL) refuses. */
+	for (unsigned bit = 0; bit < 8; bit++) {
+		mio_interest one = (mio_interest)(1u << bit);
+		int want = (mio_registry_reregister_fd)(reg, fd, 1, one);
+		is_errno(mio_registry_reregister_fd(reg, fd, 1, one), want,
+		    "interest 0x%02x alone: inline and exported agree", one);
+	}
 	is_errno(mio_registry_register_fd(NULL, fd, 1, MIO_READABLE), -EINVAL,
 	    "a NULL registry is -EINVAL");
 	is_errno(mio_registry_reregister_fd(NULL, fd, 1, MIO_READABLE), -EINVAL,
@@ -504,6 +513,85 @@ inline_registration_matches_exported(const mio_registry *reg, int fd)
 	    "descriptor -1 is %s inline", mio_strerror(badf));
 	is_errno((mio_registry_register_fd)(reg, -1, 1, MIO_READABLE), badf,
 	    "and exported");
+}
+
+/* The tokens of the two writable registrations below: the first has every
+ * bit set, so that a token cut short on its way to the kernel shows. */
+#define TOKEN_A ((mio_token)UINTPTR_MAX)
+#define TOKEN_B ((mio_token)32)
+
+/*
+ * Collects the two writable registrations: one poll without a timeout
+ * (inline on epoll) normally returns both; should it return one, a zero
+ * poll collects the other, and the tokens are counted over both polls.
+ */
+static void
+poll_both_writable(mio_poll *poll, mio_events *events)
+{
+	bool seen_a = false, seen_b = false;
+	int total = 0;
+
+	for (int round = 0; round < 2 && total < 2; round++) {
+		int n = round == 0 ? mio_poll_poll(poll, events, NULL) :
+		    mio_poll_poll(poll, events, &(struct timespec){ 0, 0 });
+		is_int(n, (int)mio_events_len(events), "poll %d returns what "
+		    "mio_events_len() says", round);
+		if (n <= 0)
+			break;
+		total += n;
+		size_t i = 0;
+		MIO_EVENTS_FOREACH(ev, events) {
+			ok(ev == mio_events_get(events, i) &&
+			    mio_event_is_writable(ev), "event %zu is writable "
+			    "and is mio_events_get(%zu)", i, i);
+			seen_a |= mio_event_token(ev) == TOKEN_A;
+			seen_b |= mio_event_token(ev) == TOKEN_B;
+			i++;
+		}
+		ok(mio_events_get(events, i) == NULL, "nothing past the end");
+	}
+	is_int(total, 2, "both writable registrations are reported");
+	ok(seen_a && seen_b, "with their tokens, every bit of UINTPTR_MAX kept");
+}
+
+/*
+ * A failed poll without a timeout leaves no stale events behind, inline or
+ * exported. The wait is made to fail at once (-EINVAL) by putting a
+ * descriptor that is not an epoll instance in the selector's place: any
+ * other failure of a wait without a timeout would need a signal in time.
+ */
+static void
+failed_poll_leaves_no_events(mio_poll *poll, mio_events *events, int fd)
+{
+	if (!is_epoll()) {
+		skip(6, "the inline poll is the epoll build's");
+		return;
+	}
+	const mio_registry *reg = mio_poll_registry(poll);
+	int epfd = mio_poll_fd(poll);
+	int saved = dup(epfd);
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (saved == -1 || devnull == -1)
+		sysbail("dup or open");
+	for (int inl = 1; inl >= 0; inl--) {
+		const char *path = inl ? "inline" : "exported";
+		/* A reregistration re-arms the edge: one stale event. */
+		mio_registry_reregister_fd(reg, fd, TOKEN_B, MIO_WRITABLE);
+		is_int(mio_poll_poll(poll, events, &(struct timespec){ 0, 0 }),
+		    1, "%s: an event to go stale", path);
+		if (dup2(devnull, epfd) == -1)
+			sysbail("dup2");
+		int rc = inl ? mio_poll_poll(poll, events, NULL) :
+		    (mio_poll_poll)(poll, events, NULL);
+		if (dup2(saved, epfd) == -1)
+			sysbail("dup2");
+		is_errno(rc, -EINVAL, "%s: polling a descriptor that is not "
+		    "epoll's is -EINVAL", path);
+		ok(mio_events_is_empty(events) && mio_events_len(events) == 0,
+		    "%s: and leaves no events", path);
+	}
+	close(saved);
+	close(devnull);
 }
 
 static void
@@ -519,35 +607,19 @@ inline_and_exported_paths_agree(void)
 	nb_socketpair(SOCK_STREAM, b);
 	inline_registration_matches_exported(reg, a[0]);
 
-	int inl = mio_registry_reregister_fd(reg, b[0], 32, MIO_WRITABLE);
+	int inl = mio_registry_reregister_fd(reg, b[0], TOKEN_B, MIO_WRITABLE);
 	is_errno(inl, is_epoll() ? -ENOENT : 0,
 	    "reregistering a descriptor never registered: %s",
 	    is_epoll() ? "-ENOENT" : "kqueue adds it");
 	if (inl != 0)
-		is_int((mio_registry_register_fd)(reg, b[0], 32, MIO_WRITABLE),
-		    0, "register_fd (exported) registers");
-	is_int(mio_registry_reregister_fd(reg, a[0], 16, MIO_WRITABLE), 0,
+		is_int((mio_registry_register_fd)(reg, b[0], TOKEN_B,
+		    MIO_WRITABLE), 0, "register_fd (exported) registers");
+	is_int(mio_registry_reregister_fd(reg, a[0], TOKEN_A, MIO_WRITABLE), 0,
 	    "reregister_fd (inline on epoll) moves it to writable");
 
 	/* Both are writable now, so a poll without a timeout returns. */
-	mio_token seen = 0;
-	int n = mio_poll_poll(poll, events, NULL);
-	is_int(n, (int)mio_events_len(events),
-	    "a poll without a timeout returns what mio_events_len() says");
-	if (n == 1)
-		n += mio_poll_poll(poll, events, &(struct timespec){ 0, 0 });
-	is_int(n, 2, "both writable registrations are reported");
-	size_t i = 0;
-	MIO_EVENTS_FOREACH(ev, events) {
-		ok(ev == mio_events_get(events, i) &&
-		    mio_event_is_writable(ev), "event %zu is writable and is "
-		    "mio_events_get(%zu)", i, i);
-		seen |= mio_event_token(ev);
-		i++;
-	}
-	ok(mio_events_get(events, i) == NULL, "nothing past the end");
-	if (n == 2)
-		is_int((int)seen, 16 | 32, "with tokens 16 and 32");
+	poll_both_writable(poll, events);
+	failed_poll_leaves_no_events(poll, events, b[0]);
 	is_errno(mio_poll_poll(NULL, events, NULL), -EINVAL,
 	    "polling a NULL poll is -EINVAL");
 	for (int k = 0; k < 2; k++) {
