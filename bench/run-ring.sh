@@ -29,6 +29,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+# note, have, rotate
+. "$here/lib.sh"
 bin=.
 out=$here/results
 quick=no
@@ -86,9 +88,6 @@ mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-note() { printf '==> %s\n' "$*" >&2; }
-have() { command -v "$1" >/dev/null 2>&1; }
-
 # ---- the machine -------------------------------------------------------------
 
 machine() {
@@ -125,20 +124,6 @@ actives() {
 	echo $(($1 / 2))
 }
 
-# Prints the library list rotated left by $1 places.
-rotate() {
-	set -- "$1" $libs
-	k=$(($1 % ($# - 1)))
-	shift
-	while [ $k -gt 0 ]; do
-		first=$1
-		shift
-		set -- "$@" "$first"
-		k=$((k - 1))
-	done
-	echo "$@"
-}
-
 timing() {
 	"$bin/ring-epoll" -H >"$out/ring-raw.tsv"
 	r=0
@@ -149,7 +134,7 @@ timing() {
 				for variant in loop rearm; do
 					flag=
 					[ $variant = rearm ] && flag=-r
-					for lib in $(rotate $r); do
+					for lib in $(rotate $r $libs); do
 						"$bin/ring-$lib" $flag -n "$n" \
 						    -a "$a" -w $writes \
 						    -i $iterations \

@@ -49,6 +49,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+# note, have, rotate
+. "$here/../lib.sh"
 top=$(cd "$here/../.." && pwd)
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
@@ -85,9 +87,7 @@ parse_args() {
 }
 parse_args "$@"
 
-note() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
-have() { command -v "$1" >/dev/null 2>&1; }
 
 if [ $quick = yes ]; then
 	: "${repeats:=1}"
@@ -717,20 +717,6 @@ unsupported() {
 	note "$1: not supported yet ($2)"
 }
 
-# Prints the server list rotated left by $1 places.
-rotate() {
-	set -- "$1" $run_servers
-	k=$(($1 % ($# - 1)))
-	shift
-	while [ $k -gt 0 ]; do
-		first=$1
-		shift
-		set -- "$@" "$first"
-		k=$((k - 1))
-	done
-	echo "$@"
-}
-
 # ---- the machine ------------------------------------------------------------------
 
 version_of() {
@@ -807,7 +793,7 @@ done
 
 r=1
 while [ $r -le "$repeats" ]; do
-	for s in $(rotate $((r - 1))); do
+	for s in $(rotate $((r - 1)) $run_servers); do
 		note "repeat $r of $repeats: $s"
 		case $s in
 		nsd|miodnsd-auth) session_auth $r $s ;;
