@@ -60,14 +60,17 @@
  *	cache_key_init(&key, cache, dq.question, dq.question_len - 4,
  *	    dq.qtype, dq.qclass, flags);
  *	if (cache_lookup(cache, &key, now, &client, buf, sizeof(buf), &len))
- *		reply with dns_build_answer(&reply, buf, len, ...): done;
+ *		reply with dns_dress_hit(&reply, buf, len), or if that says
+ *		the hit is too large, dns_build_answer(&reply, buf, ...);
  *	else inflight_join(table, &key, ...) (inflight.h), and for NEW
  *	send upstream; when the upstream answers:
  *		cache_insert(cache, &key, now, abuf, alen);
  *		inflight_complete(table, &key, ...);
  *
- * dns_build_answer() then does for a hit what it does for an upstream's
- * answer: the client's RD, its size limit (TC), our OPT record.
+ * Either gives the client's RD and our OPT record; dns_build_answer(),
+ * which does for a hit what it does for an upstream's answer, also keeps
+ * to the client's size limit (TC). A hit that fits is dressed in place
+ * without being parsed again, since it was checked when it was stored.
  */
 #ifndef MIODNSD_CACHE_H
 #define MIODNSD_CACHE_H
@@ -208,7 +211,7 @@ bool cache_key_equal(const struct cache_key *a, const struct cache_key *b);
  * and AA clear), every record's TTL less the seconds elapsed since it was
  * stored, and no OPT record; sets *outlen and returns true. The result is
  * shaped like an upstream's answer to the client's query, ready for
- * dns_build_answer(). Returns false on a miss, which includes an expired
+ * dns_dress_hit() or dns_build_answer(). Returns false on a miss, which includes an expired
  * entry (then freed), cap too small for the answer, or a client question
  * whose length does not match the key. Thread-safe; never allocates.
  */

@@ -374,6 +374,31 @@ dns_walk_answer(const uint8_t *msg, size_t len, size_t qlen,
 }
 
 /*
+ * Dresses a cache hit for the client where it lies, in a buffer with room
+ * for our OPT record after it: RD as the client set it and our OPT if the
+ * client sent one. cache_lookup() has written the client's ID, question
+ * and the aged TTLs, and checked the message when it was stored (framing,
+ * counts, no OPT, AA clear), so nothing is parsed here.
+ * \return the reply's length, or 0 if it would exceed r->limit: the
+ *         caller then has dns_build_answer() truncate it.
+ */
+size_t
+dns_dress_hit(const struct dns_reply *r, uint8_t *msg, size_t len)
+{
+	size_t reserve = r->edns ? DNS_OPT_LEN : 0;
+
+	if (len < DNS_HEADER || len + reserve > r->limit)
+		return 0;
+	msg[2] = (uint8_t)((msg[2] & ~(DNS_FLAG_RD | DNS_FLAG_AA)) |
+	    (r->flags1 & DNS_FLAG_RD));
+	if (r->edns) {
+		len += dns_put_opt(msg + len, r->edns_size, 0, r->edns_do);
+		dns_set16(msg + 10, (uint16_t)(dns_get16(msg + 10) + 1));
+	}
+	return len;
+}
+
+/*
  * Dresses an upstream answer for the client: its ID and question, RD as
  * the client set it, AA clear, our OPT, and no more than r->limit bytes. If the
  * answer and authority records do not fit, the reply is the bare question

@@ -382,6 +382,7 @@ size_t dns_reply_end(const struct dns_reply *r, uint8_t *out, size_t len,
     size_t cap);
 size_t dns_build_error(const struct dns_reply *r, int rcode, uint8_t *out,
     size_t cap);
+size_t dns_dress_hit(const struct dns_reply *r, uint8_t *msg, size_t len);
 int dns_build_answer(const struct dns_reply *r, const uint8_t *answer,
     size_t alen, uint8_t *out, size_t cap, size_t *outlen, bool *truncated);
 

@@ -89,7 +89,8 @@ static WORKER_LOCAL struct cache *cache;
 static WORKER_LOCAL struct inflight *inflight;
 /* Large enough for any answer plus our OPT record. */
 static WORKER_LOCAL uint8_t reply_buf[DNS_MAX_MESSAGE + 64];
-/* A cache hit, before it is dressed for its client. */
+/* A cache hit too large for its client, before dns_build_answer()
+ * truncates it. */
 static WORKER_LOCAL uint8_t hit_buf[DNS_MAX_MESSAGE];
 
 /* The cache the main thread made for the workers, and its settings. */
@@ -511,11 +512,14 @@ static bool
 query_check(enum dns_verdict verdict, const struct dns_query *dq,
     const struct client *from)
 {
-	size_t limit = query_limit(dq, from);
+	size_t limit;
 
+	if (verdict == DNS_QUERY_OK)
+		return true;
+	limit = query_limit(dq, from);
 	switch (verdict) {
 	case DNS_QUERY_OK:
-		return true;
+		break;
 	case DNS_QUERY_DROP:
 		COUNT(dropped);
 		break;
@@ -535,15 +539,15 @@ query_check(enum dns_verdict verdict, const struct dns_query *dq,
 	return false;
 }
 
-/* Answers dq from local.c if it is ours; false if it goes upstream. */
+/* Answers dq from local.c if it is ours; false if it goes upstream. r is
+ * the reply's dressing, made once per query by query_receive(). */
 static bool
-query_local(const struct dns_query *dq, const struct client *from)
+query_local(const struct dns_query *dq, const struct dns_reply *r,
+    const struct client *from)
 {
-	struct dns_reply r;
 	size_t len;
 
-	query_reply_to(dq, query_limit(dq, from), &r);
-	len = local_answer(dq, &r, &from->addr, reply_buf, sizeof(reply_buf));
+	len = local_answer(dq, r, &from->addr, reply_buf, sizeof(reply_buf));
 	if (len == 0)
 		return false;
 	query_send(from, reply_buf, len);
@@ -565,26 +569,34 @@ query_key(const struct dns_query *dq, struct cache_key *key)
 	    flags) == 0;
 }
 
-/* Answers dq from the cache; false on a miss. Allocates nothing. */
+/*
+ * Answers dq from the cache; false on a miss. Allocates nothing. The hit
+ * is written straight into reply_buf and dressed where it lies: the
+ * cache checked every entry when it stored it, so a hit that fits the
+ * client is not parsed again. Only one too large for the client goes
+ * through dns_build_answer(), which truncates it.
+ */
 static bool
-query_cached(const struct dns_query *dq, const struct cache_key *key,
-    const struct client *from)
+query_cached(const struct dns_query *dq, const struct dns_reply *r,
+    const struct cache_key *key, const struct client *from)
 {
 	struct cache_client cc = { dq->id, dq->question, dq->question_len };
-	struct dns_reply r;
 	size_t hlen, len;
 	bool truncated;
 
-	if (!cache_lookup(cache, key, timer_now() / 1000, &cc, hit_buf,
-	    sizeof(hit_buf), &hlen)) {
+	if (!cache_lookup(cache, key, timer_now() / 1000, &cc, reply_buf,
+	    DNS_MAX_MESSAGE, &hlen)) {
 		COUNT(cache_misses);
 		return false;
 	}
-	query_reply_to(dq, query_limit(dq, from), &r);
-	if (dns_build_answer(&r, hit_buf, hlen, reply_buf, sizeof(reply_buf),
-	    &len, &truncated) < 0) {
-		COUNT(cache_misses);
-		return false;
+	len = dns_dress_hit(r, reply_buf, hlen);
+	if (len == 0) {
+		memcpy(hit_buf, reply_buf, hlen);
+		if (dns_build_answer(r, hit_buf, hlen, reply_buf,
+		    sizeof(reply_buf), &len, &truncated) < 0) {
+			COUNT(cache_misses);
+			return false;
+		}
 	}
 	COUNT(cache_hits);
 	query_send(from, reply_buf, len);
@@ -623,6 +635,7 @@ query_receive(const uint8_t *msg, size_t len, const struct client *from)
 {
 	const struct config *conf = worker_config();
 	struct dns_query dq;
+	struct dns_reply r;
 	struct cache_key key;
 	bool keyed;
 	struct query *q;
@@ -631,17 +644,18 @@ query_receive(const uint8_t *msg, size_t len, const struct client *from)
 		COUNT(tcp_queries);
 	else
 		COUNT(udp_queries);
-	if (!query_check(dns_parse_query(msg, len, &dq), &dq, from) ||
-	    query_local(&dq, from))
+	if (!query_check(dns_parse_query(msg, len, &dq), &dq, from))
+		return;
+	query_reply_to(&dq, query_limit(&dq, from), &r);
+	if (query_local(&dq, &r, from))
 		return;
 	if (upstream_count() == 0) {
 		/* Zones only: what is not ours is not our business. */
-		query_send_error(&dq, from, query_limit(&dq, from),
-		    DNS_RCODE_REFUSED);
+		query_send_error(&dq, from, r.limit, DNS_RCODE_REFUSED);
 		return;
 	}
 	keyed = query_key(&dq, &key);
-	if (keyed && query_cached(&dq, &key, from))
+	if (keyed && query_cached(&dq, &r, &key, from))
 		return;
 	if (nqueries >= conf->max_inflight || worker_shutting_down() ||
 	    (q = calloc(1, sizeof(*q))) == NULL) {
@@ -649,15 +663,14 @@ query_receive(const uint8_t *msg, size_t len, const struct client *from)
 		if (!worker_shutting_down())
 			log_warnx_limited(&busy_log, "%zu queries in flight, "
 			    "the maximum: answering REFUSED", nqueries);
-		query_send_error(&dq, from, query_limit(&dq, from),
-		    DNS_RCODE_REFUSED);
+		query_send_error(&dq, from, r.limit, DNS_RCODE_REFUSED);
 		return;
 	}
 	q->client = *from;
 	q->dq = dq;
 	memcpy(q->question, dq.question, dq.question_len);
 	q->dq.question = q->question;
-	q->limit = query_limit(&dq, from);
+	q->limit = r.limit;
 	inflight_waiter_init(&q->waiter, q);
 	q->deadline.fire = query_deadline_fire;
 	timer_arm(&q->deadline, timer_now() + conf->timeout_ms);

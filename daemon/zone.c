@@ -169,13 +169,19 @@ zone_name_is_below(const uint8_t *name, size_t name_len, const uint8_t *origin,
 {
 	size_t pos = 0;
 
-	if (origin_len > name_len)
+	if (origin_len > name_len ||
+	    !zone_name_equal(name + name_len - origin_len, origin))
 		return false;
-	/* The suffix must start on a label boundary. */
+	/*
+	 * The suffix must also start on a label boundary. It is compared
+	 * first because most names asked for are not in the zone, and the
+	 * comparison usually fails at its first octet. It stays inside the
+	 * suffix even off a boundary: it walks the origin's labels, and stops
+	 * at the first octet that differs.
+	 */
 	while (pos < name_len - origin_len)
 		pos += 1 + (size_t)name[pos];
-	return pos == name_len - origin_len &&
-	    zone_name_equal(name + pos, origin);
+	return pos == name_len - origin_len;
 }
 
 static unsigned

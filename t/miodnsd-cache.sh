@@ -51,6 +51,10 @@ $TTL 300
 ns1	IN A	192.0.2.53
 www	IN A	192.0.2.80
 short 2	IN A	192.0.2.2
+big	IN TXT	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	IN TXT	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	IN TXT	"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+	IN TXT	"dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
 EOF
 printf 'resolv-conf /dev/null\nbuiltin-zones none\nzone cache.test %s\n' \
 	"$tmp/cache.test.zone" >"$tmp/up.conf"
@@ -97,6 +101,25 @@ like "$(q www.cache.test A +tcp)" "*192.0.2.80*" "a hit over TCP"
 a0=$(auth)
 like "$(q www.cache.test A +norecurse)" "*192.0.2.80*" "a query without RD"
 is "$(auth)" "$((a0 + 1))" "RD is part of the key: it was asked upstream"
+
+# A hit is dressed for the client that asks, not for the one whose question
+# filled the cache: our OPT only if it sent one, and its own size limit.
+h0=$(stat "$port" cache-hits)
+like "$(probe "$port" www.cache.test A)" \
+	"rcode=NOERROR id=ok question=ok qd=1 an=1 ns=0 ar=0 aa=0 tc=0 edns=0*" \
+	"a hit without EDNS after one with it: no OPT"
+like "$(probe -e 4096 "$port" www.cache.test A)" "*ar=1 aa=0 tc=0 edns=1232 *" \
+	"a hit with EDNS 4096: our OPT, with our size"
+probe -e 1232 "$port" big.cache.test TXT >/dev/null
+h1=$(stat "$port" cache-hits)
+like "$(probe "$port" big.cache.test TXT)" \
+	"rcode=NOERROR id=ok question=ok qd=1 an=0 ns=0 ar=0 aa=0 tc=1 edns=0*" \
+	"an 800-byte hit for a client without EDNS: the bare question with TC"
+like "$(probe -e 1232 "$port" big.cache.test TXT)" \
+	"rcode=NOERROR id=ok question=ok qd=1 an=4 ns=0 ar=1 aa=0 tc=0 edns=1232*" \
+	"the same hit with EDNS 1232: whole"
+is "$(stat "$port" cache-hits)" "$((h1 + 2))" "both were hits"
+ok $([ "$h1" -ge "$((h0 + 2))" ]; echo $?) "and the two before them"
 
 # Expiry: a 2-second record is fetched again once it has run out.
 a0=$(auth)
