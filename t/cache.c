@@ -20,6 +20,7 @@
 
 #include "cache.h"
 #include "inflight.h"
+#include "miodnsd.h"
 #include "tap.h"
 
 #define T_A 1
@@ -285,14 +286,14 @@ new_cache_ttl(uint32_t min_ttl, uint32_t max_ttl, uint32_t max_negative)
 }
 
 /* A client's question, as it sent it, and the key made from it. */
-struct client {
+struct test_client {
 	uint8_t question[260];
 	struct cache_client cc;
 	struct cache_key key;
 };
 
 static void
-client_for(struct client *c, const struct cache *cache, const char *name,
+client_for(struct test_client *c, const struct cache *cache, const char *name,
     unsigned type, unsigned flags)
 {
 	size_t n = wire_name(c->question, name);
@@ -312,12 +313,61 @@ client_for(struct client *c, const struct cache *cache, const char *name,
 static uint8_t out[65536];
 static size_t outlen;
 
+/*
+ * Whether a hit dressed where the cache wrote it (dns_dress_hit(), the
+ * daemon's hit path) reads exactly as dns_build_answer() dresses the same
+ * hit, for clients with and without EDNS and RD under three size limits;
+ * a hit dns_dress_hit() declines must be one too large for the client.
+ * The daemon trusts what the cache stored; this checks that trust.
+ */
 static bool
-lookup(struct cache *cache, struct client *c, uint64_t now)
+dress_agrees(const uint8_t *hit, size_t len)
+{
+	static uint8_t a[65536 + 64], b[65536 + 64];
+	static const size_t limits[] = { 512, 1232, 65535 };
+	size_t qend = skip_name(hit, len, 12), alen, blen;
+	bool truncated;
+
+	if (qend == 0)
+		return false;
+
+	for (int v = 0; v < 12; v++) {
+		struct dns_reply r = {
+			.id = get16(hit), .flags1 = v & 1 ? 0x01 : 0,
+			.question = hit + 12, .question_len = qend + 4 - 12,
+			.edns = (v & 2) != 0, .edns_do = (v & 2) != 0,
+			.edns_size = 1232, .limit = limits[v / 4],
+		};
+		memcpy(a, hit, len);
+		alen = dns_dress_hit(&r, a, len);
+		if (alen == 0) {
+			if (len + (r.edns ? 11 : 0) <= r.limit)
+				return false;
+			continue;
+		}
+		if (dns_build_answer(&r, hit, len, b, sizeof(b), &blen,
+		    &truncated) < 0 || truncated || blen != alen ||
+		    memcmp(a, b, alen) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Hits lookup() has seen, and those dress_agrees() failed. */
+static unsigned dressed, dressed_differ;
+
+
+static bool
+lookup(struct cache *cache, struct test_client *c, uint64_t now)
 {
 	outlen = 0;
-	return cache_lookup(cache, &c->key, now, &c->cc, out, sizeof(out),
-	    &outlen);
+	if (!cache_lookup(cache, &c->key, now, &c->cc, out, sizeof(out),
+	    &outlen))
+		return false;
+	dressed++;
+	if (!dress_agrees(out, outlen))
+		dressed_differ++;
+	return true;
 }
 
 /*
@@ -326,7 +376,7 @@ lookup(struct cache *cache, struct client *c, uint64_t now)
  * that the message shows the values the test saw.
  */
 static int
-served_ttls(struct cache *cache, struct client *c, uint64_t now,
+served_ttls(struct cache *cache, struct test_client *c, uint64_t now,
     uint32_t *ttls, int max)
 {
 	memset(ttls, 0, (size_t)max * sizeof(*ttls));
@@ -428,7 +478,7 @@ static void
 check_hit_and_miss(void)
 {
 	struct cache *cache = new_cache(100, 1 << 20, 4);
-	struct client upper, lower, aaaa;
+	struct test_client upper, lower, aaaa;
 	struct msg m;
 	struct cache_stats s;
 
@@ -491,7 +541,7 @@ static void
 check_ttl_countdown(void)
 {
 	struct cache *cache = new_cache(100, 1 << 20, 1);
-	struct client c;
+	struct test_client c;
 	struct msg m;
 	uint32_t ttls[4] = { 0 };
 	int n;
@@ -531,7 +581,7 @@ static void
 check_ttl_clamp(void)
 {
 	struct cache *cache = new_cache_ttl(30, 100, 3600);
-	struct client c;
+	struct test_client c;
 	struct msg m;
 	uint32_t ttls[2] = { 0 };
 	int n;
@@ -585,7 +635,7 @@ static void
 check_negative(void)
 {
 	struct cache *cache = new_cache_ttl(0, 86400, 3600);
-	struct client c;
+	struct test_client c;
 	struct msg m;
 	uint32_t ttls[4] = { 0 };
 	int n;
@@ -663,7 +713,7 @@ static void
 check_uncacheable(void)
 {
 	struct cache *cache = new_cache(100, 1 << 20, 1);
-	struct client c, any;
+	struct test_client c, any;
 	struct msg m;
 	struct cache_stats s;
 
@@ -736,7 +786,7 @@ static void
 refused(struct cache *cache, const struct msg *m,
     enum cache_insert_result want, const char *what)
 {
-	struct client c;
+	struct test_client c;
 
 	client_for(&c, cache, "www.example.test", T_A, 0);
 	is_int(cache_insert(cache, &c.key, 0, m->b, m->n), want,
@@ -889,7 +939,7 @@ check_malformed(void)
 	m.n = 12 + 10;
 	refused(cache, &m, CACHE_INSERT_MISMATCH, "a question cut short");
 
-	struct client c;
+	struct test_client c;
 	client_for(&c, cache, "www.example.test", T_A, 0);
 	static uint8_t huge[65536 + 16];
 	memcpy(huge, m.b, 64);
@@ -911,7 +961,7 @@ static void
 check_mutations(void)
 {
 	struct cache *cache = new_cache(100, 1 << 20, 1);
-	struct client c;
+	struct test_client c;
 	struct msg base, m;
 	uint32_t ttls[64] = { 0 };
 	unsigned seed = 12345, stored = 0, broken = 0;
@@ -946,6 +996,7 @@ check_mutations(void)
 	}
 	ok(stored > 0 && broken == 0, "mutations: %u of 40000 stored, all "
 	    "served parse to their end (%u did not)", stored, broken);
+
 	cache_free(cache);
 }
 
@@ -965,7 +1016,7 @@ check_pointer_into_ttl(void)
 	    "0000010001c00c000100010100092c00025b01c0257fcf415c0200000000"
 	    "00000000001000000d0000000000290000000080000000";
 	struct cache *cache = new_cache(10, 1 << 20, 1);
-	struct client c;
+	struct test_client c;
 	struct msg m = { .n = 0 };
 
 	for (size_t i = 0; hex[i] != '\0'; i += 2) {
@@ -997,7 +1048,7 @@ name_n(char *buf, size_t len, int i)
 static enum cache_insert_result
 insert_n(struct cache *cache, int i, uint64_t now, uint32_t ttl)
 {
-	struct client c;
+	struct test_client c;
 	struct msg m;
 	char name[64];
 
@@ -1010,7 +1061,7 @@ insert_n(struct cache *cache, int i, uint64_t now, uint32_t ttl)
 static bool
 hit_n(struct cache *cache, int i, uint64_t now)
 {
-	struct client c;
+	struct test_client c;
 	char name[64];
 
 	name_n(name, sizeof(name), i);
@@ -1064,7 +1115,7 @@ static void
 check_flags(void)
 {
 	struct cache *cache = new_cache(100, 1 << 20, 2);
-	struct client plain, dnssec, cd;
+	struct test_client plain, dnssec, cd;
 	struct msg m;
 
 	client_for(&plain, cache, "www.example.test", T_A, 0);
@@ -1091,7 +1142,7 @@ static void
 check_no_alloc_on_hit(void)
 {
 	struct cache *cache = new_cache(1000, 1 << 20, 4);
-	struct client c;
+	struct test_client c;
 	size_t before;
 	int hits = 0;
 
@@ -1130,7 +1181,7 @@ worker_run(void *arg)
 
 	for (int round = 0; round < 20; round++) {
 		for (int i = w->first; i < w->first + 200; i++) {
-			struct client c;
+			struct test_client c;
 			char name[64];
 			if (round == 0) {
 				insert_n(w->cache, i, 0, 300);
@@ -1172,7 +1223,7 @@ check_shards(void)
 	conf.shards = 8;
 	cache_new(&cache, &conf);
 	for (int i = 0; i < 800; i++) {
-		struct client c;
+		struct test_client c;
 		char name[64];
 		name_n(name, sizeof(name), i);
 		client_for(&c, cache, name, T_A, 0);
@@ -1256,7 +1307,7 @@ check_inflight_join(void)
 {
 	struct cache *cache = new_cache(10, 1 << 20, 1);
 	struct inflight *table = new_table(3, 16);
-	struct client a, b;
+	struct test_client a, b;
 	struct inflight_waiter w[6];
 	int cookie[6];
 	size_t before;
@@ -1319,7 +1370,7 @@ check_inflight_cancel(void)
 {
 	struct cache *cache = new_cache(10, 1 << 20, 1);
 	struct inflight *table = new_table(64, 4);
-	struct client a;
+	struct test_client a;
 	struct inflight_waiter w[4];
 	int cookie[4], upstream;
 	void *pending = NULL;
@@ -1385,7 +1436,7 @@ check_inflight_cancel(void)
 	int joined_new = 0;
 	size_t calls_total = 0;
 	for (int i = 0; i < 300; i++) {
-		struct client c;
+		struct test_client c;
 		char name[64];
 		name_n(name, sizeof(name), i);
 		client_for(&c, cache, name, T_A, 0);
@@ -1394,7 +1445,7 @@ check_inflight_cancel(void)
 		    INFLIGHT_NEW;
 	}
 	for (int i = 0; i < 300; i++) {
-		struct client c;
+		struct test_client c;
 		char name[64];
 		name_n(name, sizeof(name), i);
 		client_for(&c, cache, name, T_A, 0);
@@ -1442,5 +1493,8 @@ main(void)
 	check_shards();
 	check_inflight_join();
 	check_inflight_cancel();
+	ok(dressed > 1000 && dressed_differ == 0, "every hit of these tests "
+	    "(%u) dressed in place reads as dns_build_answer() dresses it, "
+	    "for 12 kinds of client (%u differ)", dressed, dressed_differ);
 	return tap_failures() != 0;
 }
