@@ -211,9 +211,10 @@ bool cache_key_equal(const struct cache_key *a, const struct cache_key *b);
  * and AA clear), every record's TTL less the seconds elapsed since it was
  * stored, and no OPT record; sets *outlen and returns true. The result is
  * shaped like an upstream's answer to the client's query, ready for
- * dns_dress_hit() or dns_build_answer(). Returns false on a miss, which includes an expired
- * entry (then freed), cap too small for the answer, or a client question
- * whose length does not match the key. Thread-safe; never allocates.
+ * dns_dress_hit() or dns_build_answer(). Returns false on a miss, which
+ * includes an expired entry (then freed), cap too small for the answer,
+ * or a client question whose length does not match the key. Thread-safe;
+ * never allocates.
  */
 bool cache_lookup(struct cache *cache, const struct cache_key *key,
     uint64_t now, const struct cache_client *client, uint8_t *out, size_t cap,
