@@ -507,19 +507,15 @@ fetch_new(const struct query *q, const struct cache_key *key)
 	return f;
 }
 
-/* Answers what dns_parse_query() rejected; false if nothing is left. */
+/* Answers what dns_parse_query() rejected, within the client's limit;
+ * false if nothing is left. */
 static bool
 query_check(enum dns_verdict verdict, const struct dns_query *dq,
-    const struct client *from)
+    const struct client *from, size_t limit)
 {
-	size_t limit;
-
-	if (verdict == DNS_QUERY_OK)
-		return true;
-	limit = query_limit(dq, from);
 	switch (verdict) {
 	case DNS_QUERY_OK:
-		break;
+		return true;
 	case DNS_QUERY_DROP:
 		COUNT(dropped);
 		break;
@@ -634,6 +630,7 @@ void
 query_receive(const uint8_t *msg, size_t len, const struct client *from)
 {
 	const struct config *conf = worker_config();
+	enum dns_verdict verdict;
 	struct dns_query dq;
 	struct dns_reply r;
 	struct cache_key key;
@@ -644,10 +641,10 @@ query_receive(const uint8_t *msg, size_t len, const struct client *from)
 		COUNT(tcp_queries);
 	else
 		COUNT(udp_queries);
-	if (!query_check(dns_parse_query(msg, len, &dq), &dq, from))
-		return;
+	verdict = dns_parse_query(msg, len, &dq);
 	query_reply_to(&dq, query_limit(&dq, from), &r);
-	if (query_local(&dq, &r, from))
+	if (!query_check(verdict, &dq, from, r.limit) ||
+	    query_local(&dq, &r, from))
 		return;
 	if (upstream_count() == 0) {
 		/* Zones only: what is not ours is not our business. */
