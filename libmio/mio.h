@@ -1114,8 +1114,25 @@ MIO_EXTERN const char *mio_strerror(int negative_errno);
 /** The backend compiled in: "epoll" or "kqueue". */
 MIO_EXTERN const char *mio_backend(void);
 
-/** The library version, such as "0.1.0". */
+/*
+ * Versions. MIO_VERSION_MAJOR, MIO_VERSION_MINOR and MIO_VERSION_PATCH
+ * (numbers) and MIO_VERSION_STRING ("0.1.0") are the version of the
+ * headers a program is compiled against; configure writes them into
+ * mio-sys.h from the package version, so they cannot drift from it.
+ * MIO_VERSION_HEX packs them as 0xMMmmpp for comparisons in the
+ * preprocessor: #if MIO_VERSION_HEX >= 0x000200. mio_version() and
+ * mio_version_hex() are the version of the library actually loaded at run
+ * time, which may be newer than the headers (never older, for the same
+ * soname). Thread-safety: safe; they cannot fail.
+ */
+#define MIO_VERSION_HEX \
+	((MIO_VERSION_MAJOR << 16) | (MIO_VERSION_MINOR << 8) | MIO_VERSION_PATCH)
+
+/** The library version as a string, such as "0.1.0". */
 MIO_EXTERN const char *mio_version(void);
+
+/** The library version as MIO_VERSION_HEX packs it, such as 0x000100. */
+MIO_EXTERN unsigned mio_version_hex(void);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,7 @@
 /*
- * version.c - what was built: the library version and the backend.
+ * version.c - what was built: the library version and the backend. The
+ * answers are compiled in, so a program that calls them learns what the
+ * loaded library is, whatever headers the program was built with.
  */
 #include "mio-internal.h"
 
@@ -13,4 +15,10 @@ const char *
 mio_version(void)
 {
 	return PACKAGE_VERSION;
+}
+
+unsigned
+mio_version_hex(void)
+{
+	return (unsigned)MIO_VERSION_HEX;
 }

@@ -1,6 +1,7 @@
 /*
- * t/misc.c - mio_strerror, mio_backend, mio_version, and close-on-exec of
- * every descriptor libmio creates, checked across an exec.
+ * t/misc.c - mio_strerror, mio_backend, mio_version and the version
+ * macros, and close-on-exec of every descriptor libmio creates, checked
+ * across an exec.
  */
 #include "config.h"
 
@@ -34,6 +35,36 @@ identity(void)
 	    "mio_backend() is the configured backend");
 	is_string(mio_version(), PACKAGE_VERSION, "mio_version() is %s",
 	    PACKAGE_VERSION);
+}
+
+/*
+ * The header's version macros, the run-time calls and the package version
+ * must agree: all four come from configure.ac's AC_INIT, so a mismatch
+ * means a header or a library from another build.
+ */
+static void
+version_macros(void)
+{
+	char parts[32];
+
+	snprintf(parts, sizeof(parts), "%d.%d.%d", MIO_VERSION_MAJOR,
+	    MIO_VERSION_MINOR, MIO_VERSION_PATCH);
+	is_string(parts, PACKAGE_VERSION,
+	    "MIO_VERSION_MAJOR.MINOR.PATCH is the package version");
+	is_string(MIO_VERSION_STRING, PACKAGE_VERSION,
+	    "MIO_VERSION_STRING is the package version");
+	is_int(MIO_VERSION_HEX,
+	    MIO_VERSION_MAJOR * 65536 + MIO_VERSION_MINOR * 256 +
+		MIO_VERSION_PATCH,
+	    "MIO_VERSION_HEX packs the three parts as 0x%06x",
+	    (unsigned)MIO_VERSION_HEX);
+	is_int((long long)mio_version_hex(), MIO_VERSION_HEX,
+	    "mio_version_hex() is the headers' MIO_VERSION_HEX");
+#if MIO_VERSION_HEX < 0x000100
+	ok(false, "MIO_VERSION_HEX is usable in #if and at least 0.1.0");
+#else
+	ok(true, "MIO_VERSION_HEX is usable in #if and at least 0.1.0");
+#endif
 }
 
 /*
@@ -107,6 +138,7 @@ main(void)
 	plan_lazy();
 	strerror_names();
 	identity();
+	version_macros();
 	cloexec_everywhere();
 	return 0;
 }
