@@ -1,6 +1,6 @@
 /*
  * fuzz/zone-fuzz.c - libFuzzer harness for the zone-file parser
- * (daemon/zone.c), and for the answer builder on whatever zone survives.
+ * (daemon/zone/), and for the answer builder on whatever zone survives.
  *
  * The input is a master file for the origin fuzz.test., parsed from memory
  * with $INCLUDE disabled so that no input reaches the file system. A zone
@@ -27,7 +27,7 @@ fuzz_check(bool condition)
 		abort();
 }
 
-/* Skips a name in a message written by zone-answer.c; 0 if malformed. */
+/* Skips a name in a message written by daemon/zone/answer.c; 0 if malformed. */
 static size_t
 fuzz_skip_name(const uint8_t *msg, size_t len, size_t pos)
 {

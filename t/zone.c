@@ -1,5 +1,5 @@
 /*
- * t/zone.c - miodnsd's local zones (daemon/zone.c, daemon/zone-answer.c):
+ * t/zone.c - miodnsd's local zones (daemon/zone/):
  * master files with every directive and type, checked byte for byte;
  * malformed files, each refused with the right file, line and reason; and
  * answers, parsed back by a small response parser of this file and

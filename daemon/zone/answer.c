@@ -1,5 +1,5 @@
 /*
- * zone-answer.c - authoritative answers from a loaded zone: exact matches,
+ * answer.c - authoritative answers from a loaded zone: exact matches,
  * CNAME chains, RFC 2308 negative answers, RFC 4592 wildcards, referrals,
  * additional addresses, RFC 8482 ANY, truncation, and the CHAOS TXT
  * helpers.

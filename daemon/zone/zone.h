@@ -1,6 +1,9 @@
 /*
  * zone.h - miodnsd's local authoritative zones: RFC 1035 master files
- * (zone.c) and the answers built from them (zone-answer.c).
+ * (parsed by name.c, lexer.c, field.c, rdata.c, record.c, directive.c and
+ * load.c, built by build.c into the database of db.c) and the answers
+ * built from them (answer.c). This is the module's one header for the rest
+ * of the daemon; internal.h is what the parts share among themselves.
  *
  * A zone is loaded once, validated, and never changed afterwards, so every
  * function taking a const zone or zone set may run in any number of
@@ -73,7 +76,7 @@ enum zone_load_flags {
 };
 
 /*
- * The in-memory zone, shared by zone.c and zone-answer.c. Other daemon
+ * The in-memory zone, shared by the module's parts. Other daemon
  * files use the functions below and treat the layout as private.
  */
 struct zone_rdata {
@@ -151,7 +154,7 @@ struct zone_response {
 	bool tc;
 };
 
-/* ---- zone.c: loading ----------------------------------------------------- */
+/* ---- load.c, builtin.c, db.c: loading ------------------------------------ */
 
 /*
  * Loads the master file at path as the zone origin ("example.test", with or
@@ -188,7 +191,7 @@ void zone_free(struct zone *zone);
 /* The SOA serial, for logs. */
 uint32_t zone_serial(const struct zone *zone);
 
-/* ---- zone.c: lookups -------------------------------------------------------
+/* ---- db.c: lookups ---------------------------------------------------------
  * All take a well-formed name of any case and are thread-safe. */
 
 /* The node owning name exactly (an empty non-terminal too), or NULL. */
@@ -203,7 +206,7 @@ const struct zone_rrset *zone_rrset_find(
 const uint8_t *zone_rdata(const struct zone *zone, const struct zone_rrset *set,
     size_t i, size_t *len);
 
-/* ---- zone.c: zone sets --------------------------------------------------- */
+/* ---- db.c: zone sets ----------------------------------------------------- */
 
 /* An empty set with one reference; 0 or -ENOMEM. */
 int zone_set_new(struct zone_set **out);
@@ -233,7 +236,7 @@ size_t zone_set_count(const struct zone_set *set);
 const struct zone *zone_lookup(
     const struct zone_set *set, const uint8_t *qname, size_t qname_len);
 
-/* ---- zone.c: names ------------------------------------------------------- */
+/* ---- name.c: names ------------------------------------------------------- */
 
 /* The length of the well-formed uncompressed name at name within max
  * octets, or 0 if there is none (bad label, too long, past max). */
@@ -257,7 +260,7 @@ int zone_name_from_text(const char *text, uint8_t *wire);
  * its length, or -ENOSPC if len is too small (ZONE_NAME_TEXT_LEN is not). */
 int zone_name_to_text(const uint8_t *name, char *buf, size_t len);
 
-/* ---- zone-answer.c: answers ---------------------------------------------- */
+/* ---- answer.c: answers --------------------------------------------------- */
 
 /*
  * Appends the answer of zone (from zone_lookup()) to q: answer, authority
