@@ -1,6 +1,6 @@
 /*
  * bench/cache-bench.c - what a hit in miodnsd's answer cache costs
- * (daemon/cache.c): nanoseconds per cache_key_init(), per cache_lookup()
+ * (daemon/dns/cache.c): nanoseconds per cache_key_init(), per cache_lookup()
  * and per both (what the daemon does for each query answered from the
  * cache), with one thread and with two sharing the cache, over many keys
  * and over one hot key (the worst case for a shard's mutex), and with one
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache.h"
+#include "dns/cache.h"
 
 #define BENCH_KEYS 10000
 #define BENCH_RUNS 5

@@ -34,7 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "miodnsd.h"
 #include "zone.h"
 

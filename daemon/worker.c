@@ -31,8 +31,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cache.h"
-#include "log.h"
+#include "dns/cache.h"
+#include "core/log.h"
 #include "miodnsd.h"
 #include "zone.h"
 

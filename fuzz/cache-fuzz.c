@@ -1,6 +1,6 @@
 /*
  * fuzz/cache-fuzz.c - libFuzzer harness for the answer checker of
- * miodnsd's cache (daemon/cache.c): upstream answers are the one input of
+ * miodnsd's cache (daemon/dns/cache.c): upstream answers are the one input of
  * the cache that comes from the network.
  *
  * The input is an answer without its question: its first 12 bytes are the
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
+#include "dns/cache.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * fuzz/dns-answer-fuzz.c - libFuzzer harness for the answer side of
- * daemon/dns.c. Each input is an upstream's answer, which
+ * daemon/dns/dns.c. Each input is an upstream's answer, which
  * dns_build_answer() dresses for the client as query.c has it do: the
  * client's ID and question, RD as the client set it, AA clear, the
  * upstream's OPT dropped and ours added, and no more than the client's

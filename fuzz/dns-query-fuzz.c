@@ -1,6 +1,6 @@
 /*
  * fuzz/dns-query-fuzz.c - libFuzzer harness for the query side of
- * daemon/dns.c. Each input is a message from a client, checked as miodnsd
+ * daemon/dns/dns.c. Each input is a message from a client, checked as miodnsd
  * checks every datagram and TCP frame, and answered the ways query.c and
  * local.c answer: an error reply for what the check rejects; for what it
  * accepts, the query sent upstream, SERVFAIL and REFUSED, a reply begun

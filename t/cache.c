@@ -1,6 +1,6 @@
 /*
- * t/cache.c - miodnsd's answer cache (daemon/cache.c) and in-flight
- * merging (daemon/inflight.c), compiled in directly: keys, hits and
+ * t/cache.c - miodnsd's answer cache (daemon/dns/cache.c) and in-flight
+ * merging (daemon/dns/inflight.c), compiled in directly: keys, hits and
  * misses, the client's ID and question on a hit, TTLs counting down on an
  * injected clock, expiry, clamping, RFC 2308 negative answers, what is
  * never stored, LRU eviction by entries and by bytes, hostile answers, no
@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache.h"
-#include "inflight.h"
+#include "dns/cache.h"
+#include "dns/inflight.h"
 #include "miodnsd.h"
 #include "tap.h"
 

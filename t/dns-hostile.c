@@ -1,7 +1,7 @@
 /*
  * t/dns-hostile.c - the malformed messages of the DNS parser checklist
  * (docs: ../shared/reference/dns.md 4.3) against miodnsd's DNS message code
- * (daemon/dns.c, compiled in directly), each with its exact outcome: the
+ * (daemon/dns/dns.c, compiled in directly), each with its exact outcome: the
  * query dropped, or the very bytes of the FORMERR, NOTIMP or BADVERS reply
  * query.c would send (the client's ID, its question when readable); the
  * upstream answer refused, or the very bytes relayed to the client.

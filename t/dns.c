@@ -1,5 +1,5 @@
 /*
- * t/dns.c - miodnsd's DNS message code (daemon/dns.c), compiled in
+ * t/dns.c - miodnsd's DNS message code (daemon/dns/dns.c), compiled in
  * directly: query checks, the upstream query, error replies, and dressing
  * answers, with the hostile names and records of the DNS parser checklist
  * (compression loops, forward pointers, overlong names, OPT records in the

@@ -3,7 +3,7 @@
  * on the same port, answers scheduled on a due-time list so that they can
  * be delayed, dropped or written a byte at a time.
  *
- * Its DNS code is deliberately separate from miodnsd's (daemon/dns.c): a
+ * Its DNS code is deliberately separate from miodnsd's (daemon/dns/dns.c): a
  * fixture that shared the parser under test would hide the parser's bugs.
  */
 #include "config.h"

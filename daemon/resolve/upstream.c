@@ -40,7 +40,7 @@
 #include <sys/random.h>
 #endif
 
-#include "log.h"
+#include "core/log.h"
 #include "mio-ares.h"
 #include "miodnsd.h"
 

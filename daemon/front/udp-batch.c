@@ -38,7 +38,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "miodnsd.h"
 
 /* The largest answer a queue slot holds: edns-size's maximum. */

@@ -38,7 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "miodnsd.h"
 
 #ifdef SO_REUSEPORT_LB

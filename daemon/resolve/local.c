@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "miodnsd.h"
 #include "zone.h"
 

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "miodnsd.h"
 
 #define CONN_ACCEPT_BATCH 32

@@ -42,9 +42,9 @@
 #include <sys/random.h>
 #endif
 
-#include "cache.h"
-#include "inflight.h"
-#include "log.h"
+#include "dns/cache.h"
+#include "dns/inflight.h"
+#include "core/log.h"
 #include "miodnsd.h"
 
 /* The longest question: a 255-octet name, type and class. */
