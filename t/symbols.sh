@@ -1,11 +1,12 @@
 #!/bin/sh
 # t/symbols.sh - the shared library exports exactly the public API: every
-# MIO_EXTERN function of mio.h, and nothing else (checked with nm -D).
+# MIO_EXTERN function of mio.h and mio-timer.h, and nothing else (checked
+# with nm -D).
 # t/ares-symbols.sh runs it for libmio-ares with these three set:
 set -u
 : "${top_builddir:=.}" "${top_srcdir:=.}" "${NM:=nm}"
 lib=${SYMBOLS_LIB:-"$top_builddir/libmio/.libs/libmio.so"}
-header=${SYMBOLS_HEADER:-"$top_srcdir/libmio/mio.h"}
+header=${SYMBOLS_HEADER:-"$top_srcdir/libmio/mio.h $top_srcdir/libmio/mio-timer.h"}
 extern=${SYMBOLS_EXTERN:-MIO_EXTERN}
 if [ ! -f "$lib" ]; then
 	echo "1..0 # SKIP no shared library built ($lib)"
@@ -15,11 +16,13 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 $NM -D --defined-only "$lib" | awk '$2 ~ /^[TDBRW]$/ { print $3 }' |
 	sed 's/@.*//' | sort -u >"$tmp/exported"
-grep "^$extern" "$header" |
+# $header may name several headers, separated by spaces.
+# shellcheck disable=SC2086
+cat $header | grep "^$extern" |
 	grep -o 'mio_[a-z0-9_]*(' | tr -d '(' | sort -u >"$tmp/declared"
 echo "1..3"
 if [ -s "$tmp/declared" ]; then
-	echo "ok 1 - $(basename "$header") declares $(wc -l <"$tmp/declared") public functions"
+	echo "ok 1 - $(for h in $header; do basename "$h"; done | tr '\n' ' ')declares $(wc -l <"$tmp/declared") public functions"
 else
 	echo "not ok 1 - no $extern declaration found in $header"
 fi

@@ -1,0 +1,165 @@
+/*
+ * mio-timer.h - deadlines for a libmio poll loop: a timer set per loop,
+ * timers the caller allocates, and the next deadline folded into the
+ * poll's timeout. Part of libmio (-lmio); mio.h itself stays mio's.
+ *
+ * The loop, in full:
+ *
+ *     struct timespec t;
+ *     for (;;) {
+ *         int rc = mio_poll_poll(poll, events,
+ *             mio_timers_timeout(timers, &t) == 0 ? &t : NULL);
+ *         if (rc < 0 && rc != -EINTR)
+ *             break;
+ *         ... handle the events ...
+ *         mio_timers_run(timers);
+ *     }
+ *
+ * Time. Deadlines are CLOCK_MONOTONIC in nanoseconds, and a timer never
+ * fires before its delay has passed. The set reads the clock only in
+ * mio_timers_timeout() and mio_timers_run(), once per call, never in
+ * mio_timer_start(): a clock read costs more than a start and a stop
+ * together (docs/PERFORMANCE.md). So a started timer waits, unordered and
+ * in O(1), until the set's next clock read; that read fixes its deadline
+ * at the read time plus its delay. The delay therefore counts from the
+ * next mio_timers_timeout() or mio_timers_run() call at or after the
+ * start: never early, and late by at most the time from the start to that
+ * call, which in the loop above is the rest of the current round's event
+ * handling. (libev, libuv and libevent count from a cached time taken
+ * before the round instead, so they may fire early by that much.)
+ *
+ * Order. mio_timers_run() fires the due timers in deadline order; timers
+ * with equal deadlines fire in the order they were (last) started. A
+ * timer started or restarted by a callback during mio_timers_run() does
+ * not fire in that same call, even with a delay of 0, so a callback that
+ * restarts itself cannot keep mio_timers_run() from returning.
+ *
+ * Structure. A 4-ary min-heap of (deadline, timer) pairs plus the list of
+ * started timers not yet placed in it. Start and stop before the next
+ * clock read are O(1); placing a timer and stopping a placed one are
+ * O(log n); the heap array doubles in mio_timer_start(), the only call
+ * that allocates. A hierarchical wheel was weighed against the heap:
+ * docs/PERFORMANCE.md ("Timers") has the figures and the reasons.
+ *
+ * Threads. A timer set and its timers belong to one thread, normally the
+ * thread that polls; no function here may be called on one set from two
+ * threads at once, and none is async-signal-safe.
+ */
+#ifndef MIO_TIMER_H
+#define MIO_TIMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mio.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A set of timers: the deadlines of one poll loop. Opaque. */
+typedef struct mio_timers mio_timers;
+
+/** One timer, allocated by the caller (usually inside its own object). */
+typedef struct mio_timer mio_timer;
+
+/** What a timer calls when it fires; the timer is no longer pending. */
+typedef void (*mio_timer_fn)(mio_timer *timer, void *arg);
+
+/*
+ * The members are private: they are here only so that a timer can live
+ * inside the caller's objects without an allocation. Use the functions
+ * below; the layout may change with the library's ABI version.
+ */
+struct mio_timer {
+	uint64_t mio__when;       /* deadline (placed) or delay (waiting), ns */
+	uint64_t mio__seq;        /* start order, for equal deadlines */
+	size_t mio__index;        /* heap position, or a state below it */
+	mio_timer *mio__next;     /* the waiting list, while not placed */
+	mio_timer *mio__prev;
+	mio_timers *mio__set;     /* the set it is pending on, or NULL */
+	mio_timer_fn mio__fire;
+	void *mio__arg;
+};
+
+/**
+ * Creates an empty timer set.
+ * \return 0 and *out set, -EINVAL (out is NULL), -ENOMEM.
+ * Thread-safety: safe (creates a new object).
+ */
+MIO_EXTERN int mio_timers_new(mio_timers **out);
+
+/**
+ * Frees a timer set; NULL is ignored. Timers still pending become stopped
+ * (not pending) and never fire; they may be started on another set.
+ * Thread-safety: the set's own thread only.
+ */
+MIO_EXTERN void mio_timers_free(mio_timers *timers);
+
+/**
+ * Prepares a timer: stopped, calling fire(timer, arg) when it fires.
+ * Must not be called on a pending timer. Any timer may be used with one
+ * set at a time; it needs no freeing.
+ * Thread-safety: safe on a timer no other thread uses.
+ */
+MIO_EXTERN void mio_timer_init(mio_timer *timer, mio_timer_fn fire,
+    void *arg);
+
+/**
+ * Starts a timer that fires once, delay_ns nanoseconds from the set's
+ * next clock read (see "Time" above). A pending timer is restarted: its
+ * old deadline is forgotten. Also allowed from a timer's callback, on any
+ * timer of the set, itself included.
+ * \return 0, -EINVAL (a NULL argument, or a timer pending on another
+ *         set), -ENOMEM (the set could not grow; the timer is unchanged).
+ * Thread-safety: the set's own thread only.
+ */
+MIO_EXTERN int mio_timer_start(mio_timers *timers, mio_timer *timer,
+    uint64_t delay_ns);
+
+/**
+ * Stops a timer so that it does not fire. Stopping a stopped timer, one
+ * that already fired, or one never started is harmless. Allowed from a
+ * callback, also on a timer due in the same mio_timers_run() call.
+ * \return true if the timer was pending, false otherwise (also for NULL
+ *         arguments and for a timer pending on another set).
+ * Thread-safety: the set's own thread only.
+ */
+MIO_EXTERN bool mio_timer_stop(mio_timers *timers, mio_timer *timer);
+
+/**
+ * Whether a timer is pending: started and neither fired nor stopped.
+ * False for NULL. Thread-safety: the set's own thread only.
+ */
+MIO_EXTERN bool mio_timer_pending(const mio_timer *timer);
+
+/**
+ * Reads the clock and stores in *out the time left until the earliest
+ * deadline, rounded up to the nanosecond, or zero when a timer is already
+ * due. Pass out to mio_poll_poll(), which waits at least that long (the
+ * epoll backend rounds whole milliseconds up or waits with nanosecond
+ * precision, never less).
+ * \return 0 and *out set, -ENOENT (no timer pending; *out is unchanged
+ *         and the poll may wait forever), -EINVAL (a NULL argument).
+ * Thread-safety: the set's own thread only.
+ */
+MIO_EXTERN int mio_timers_timeout(mio_timers *timers, struct timespec *out);
+
+/**
+ * Reads the clock and fires every timer whose deadline has passed, in
+ * deadline order (equal deadlines in start order). Each timer stops
+ * before its callback runs; the callback may start or stop any timer of
+ * the set, itself included, and may free the memory of its own timer.
+ * Timers started during the call do not fire in it.
+ * \return how many callbacks ran (0 also for NULL).
+ * Thread-safety: the set's own thread only; not reentrant (a callback
+ * must not call mio_timers_run() or mio_timers_free() on its set).
+ */
+MIO_EXTERN size_t mio_timers_run(mio_timers *timers);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MIO_TIMER_H */
