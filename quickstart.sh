@@ -17,7 +17,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # Debian packages each mode needs; a package is installed only if missing.
 build_pkgs="gcc make autoconf automake libtool pkg-config libc-ares-dev"
-test_pkgs="$build_pkgs bind9-dnsutils knot-dnsutils valgrind dnsperf libssl-dev openssl unbound"
+test_pkgs="$build_pkgs bind9-dnsutils knot-dnsutils valgrind dnsperf libssl-dev openssl unbound abigail-tools"
 run_pkgs="$build_pkgs bind9-dnsutils"
 
 log() { printf '==> %s\n' "$*"; }
@@ -129,6 +129,12 @@ mode_test() {
 		. "$top/quickstart.d/extra-configs"
 	fi
 	step install_check _build
+	if command -v abidw >/dev/null 2>&1; then
+		log "make abi-check (docs/abi.md)"
+		step make -C _build abi-check
+	else
+		log "make abi-check not run: no abidw (Debian: abigail-tools)"
+	fi
 	log "make distcheck"
 	if ! make -C _build -j"$jobs" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror \
 		>_build/distcheck.out 2>&1; then

@@ -5,4 +5,5 @@
 SYMBOLS_LIB="$top_builddir/ares/.libs/libmio-ares.so" \
 SYMBOLS_HEADER="$top_srcdir/ares/mio-ares.h" \
 SYMBOLS_EXTERN=MIO_ARES_EXTERN \
+SYMBOLS_NODE=LIBMIO_ARES_0 \
 	exec sh "$top_srcdir/t/symbols.sh"
