@@ -170,9 +170,11 @@ struct mio_source {
 MIO_EXTERN int mio_poll_new(mio_poll **out);
 
 /**
- * Closes the selector and frees the poll. Registered sources are not closed;
- * events for them are simply no longer collected. Accepts NULL.
- * A waker or a cloned registry outlives the poll safely.
+ * Frees the poll and closes the selector, unless a clone of its registry is
+ * alive: then the selector stays open until the last clone is freed.
+ * Registered sources are not closed; events for them are simply no longer
+ * collected. Accepts NULL. A waker or a cloned registry outlives the poll
+ * safely.
  * Thread-safety: no other thread may use this poll or its registry.
  */
 MIO_EXTERN void mio_poll_free(mio_poll *poll);
@@ -282,18 +284,22 @@ MIO_EXTERN int mio_registry_deregister_fd(const mio_registry *registry,
     int fd);
 
 /**
- * Makes an independent registry handle for the same poll (it holds a
- * duplicate of the selector descriptor, close-on-exec), for handing to
- * another thread or library. Free it with mio_registry_free(). (libkqueue
- * on Linux cannot use the duplicate: registrations through a clone fail.)
- * \return 0 and *out set, or -EMFILE, -ENOMEM, -EINVAL.
+ * Makes an independent registry handle for the same poll, for handing to
+ * another thread or library. It shares the poll's selector descriptor,
+ * reference-counted, rather than duplicating it (unlike mio's dup(), this
+ * works over libkqueue too), so it opens no descriptor. Whichever of the
+ * poll and its clones is freed last closes the selector: a clone stays
+ * usable after mio_poll_free(), but nothing collects its events any more.
+ * Free it with mio_registry_free().
+ * \return 0 and *out set, or -ENOMEM, -EINVAL.
  * Thread-safety: safe.
  */
 MIO_EXTERN int mio_registry_try_clone(const mio_registry *registry,
     mio_registry **out);
 
 /**
- * Frees a registry made by mio_registry_try_clone(). Accepts NULL; the
+ * Frees a registry made by mio_registry_try_clone(), and closes the selector
+ * if the poll and every other clone are already freed. Accepts NULL; the
  * registry owned by a poll is left alone (free the poll instead).
  * Thread-safety: no other thread may use this clone.
  */

@@ -15,27 +15,30 @@ mio_poll_new(mio_poll **out)
 	mio_poll *poll = calloc(1, sizeof(*poll));
 	if (poll == NULL)
 		return -ENOMEM;
-	int rc = mio__poll_shared_new(&poll->registry.shared);
+	int fd;
+	int rc = mio__selector_new(&fd);
 	if (rc == 0) {
-		rc = mio__selector_new(&poll->registry.selector_fd);
+		rc = mio__poll_shared_new(fd, &poll->registry.shared);
 		if (rc != 0)
-			mio__poll_shared_unref(poll->registry.shared);
+			close(fd);
 	}
 	if (rc != 0) {
 		free(poll);
 		return rc;
 	}
+	poll->registry.selector_fd = fd;
 	*out = poll;
 	return 0;
 }
 
+/* The selector is closed at once unless a clone of the registry is alive;
+ * then the last clone freed closes it. */
 void
 mio_poll_free(mio_poll *poll)
 {
 	if (poll == NULL)
 		return;
-	close(poll->registry.selector_fd);
-	mio__poll_shared_unref(poll->registry.shared);
+	mio__poll_shared_release_registry(poll->registry.shared);
 	free(poll);
 }
 

@@ -5,26 +5,38 @@
  * Registration goes straight to the kernel (the selector keeps no table), so
  * every function here is safe to call from any thread, also while another
  * thread waits in mio_poll_poll().
+ *
+ * A clone is a second handle on the poll's own selector descriptor, kept
+ * open by the shared state's count of registries, not a dup() as in mio:
+ * libkqueue looks a kqueue up by the number kqueue() returned and refuses
+ * any other (its src/common/kqueue.c, kqueue_lookup()), and one behaviour
+ * on every backend is simpler than a duplicate on some. The descriptor is
+ * closed by whichever registry is freed last, so a clone used after
+ * mio_poll_free() still talks to a live kernel instance and never to a
+ * number reused by something else.
  */
 #include "mio-internal.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 /* Source of mio__poll_shared.id; 0 is never handed out. */
 static atomic_uint_fast64_t registry_next_id = 1;
 
+/* Takes ownership of selector_fd only on success; the caller is the first
+ * registry (the poll's own). */
 int
-mio__poll_shared_new(struct mio__poll_shared **out)
+mio__poll_shared_new(int selector_fd, struct mio__poll_shared **out)
 {
 	struct mio__poll_shared *shared = malloc(sizeof(*shared));
 
 	if (shared == NULL)
 		return -ENOMEM;
 	atomic_init(&shared->refs, 1);
+	atomic_init(&shared->registries, 1);
 	atomic_init(&shared->has_waker, false);
 	shared->id = atomic_fetch_add(&registry_next_id, 1);
+	shared->selector_fd = selector_fd;
 	*out = shared;
 	return 0;
 }
@@ -41,6 +53,20 @@ mio__poll_shared_unref(struct mio__poll_shared *shared)
 	if (atomic_fetch_sub_explicit(&shared->refs, 1,
 	    memory_order_acq_rel) == 1)
 		free(shared);
+}
+
+/*
+ * Drops a registry's hold on the selector and on the shared state; the last
+ * registry closes the selector. acq_rel so that the thread closing it sees
+ * every other registry's use of it finished.
+ */
+void
+mio__poll_shared_release_registry(struct mio__poll_shared *shared)
+{
+	if (atomic_fetch_sub_explicit(&shared->registries, 1,
+	    memory_order_acq_rel) == 1)
+		close(shared->selector_fd);
+	mio__poll_shared_unref(shared);
 }
 
 int
@@ -143,17 +169,11 @@ mio_registry_try_clone(const mio_registry *registry, mio_registry **out)
 	mio_registry *clone = malloc(sizeof(*clone));
 	if (clone == NULL)
 		return -ENOMEM;
-	/* F_DUPFD_CLOEXEC so that a fork+exec in another thread cannot leak
-	 * the duplicate (mio PR #1491 fixed exactly that leak). */
-	int fd = fcntl(registry->selector_fd, F_DUPFD_CLOEXEC, 0);
-	if (fd == -1) {
-		int rc = -errno;
-		free(clone);
-		return rc;
-	}
-	clone->selector_fd = fd;
+	clone->selector_fd = registry->selector_fd;
 	clone->is_clone = true;
 	clone->shared = registry->shared;
+	atomic_fetch_add_explicit(&clone->shared->registries, 1,
+	    memory_order_relaxed);
 	mio__poll_shared_ref(clone->shared);
 	*out = clone;
 	return 0;
@@ -164,7 +184,6 @@ mio_registry_free(mio_registry *registry)
 {
 	if (registry == NULL || !registry->is_clone)
 		return;
-	close(registry->selector_fd);
-	mio__poll_shared_unref(registry->shared);
+	mio__poll_shared_release_registry(registry->shared);
 	free(registry);
 }

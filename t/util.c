@@ -230,27 +230,41 @@ fd_link_is_open(const char *target)
 }
 
 void
-free_poll(mio_poll *poll)
+kqueue_note(int selector_fd, struct kqueue_note *note)
 {
-	char pipe_name[64] = "";
-
+	note->pipe_name[0] = '\0';
 	/*
 	 * libkqueue's kqueue descriptor is the write end of a pipe whose
 	 * read end it keeps; it closes the read end when it releases the
 	 * kqueue, so the pipe's name vanishes from /proc/self/fd then.
 	 */
-	if (is_libkqueue() && poll != NULL)
-		fd_link(mio_poll_fd(poll), pipe_name, sizeof(pipe_name));
-	mio_poll_free(poll);
-	if (strncmp(pipe_name, "pipe:", 5) != 0)
+	if (is_libkqueue())
+		fd_link(selector_fd, note->pipe_name, sizeof(note->pipe_name));
+}
+
+void
+kqueue_wait_released(const struct kqueue_note *note)
+{
+	if (strncmp(note->pipe_name, "pipe:", 5) != 0)
 		return;
 	long long deadline = now_ms() + 10000;
-	while (fd_link_is_open(pipe_name)) {
+	while (fd_link_is_open(note->pipe_name)) {
 		if (now_ms() > deadline)
-			bail("free_poll: libkqueue has not released the kqueue "
-			    "(%s) after 10 s", pipe_name);
+			bail("libkqueue has not released the kqueue (%s) "
+			    "after 10 s", note->pipe_name);
 		nanosleep(&(struct timespec){ 0, 200000 }, NULL);
 	}
+}
+
+void
+free_poll(mio_poll *poll)
+{
+	struct kqueue_note note = { "" };
+
+	if (poll != NULL)
+		kqueue_note(mio_poll_fd(poll), &note);
+	mio_poll_free(poll);
+	kqueue_wait_released(&note);
 }
 
 bool

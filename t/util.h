@@ -70,9 +70,20 @@ void init_with_poll(mio_poll **poll, mio_events **events);
  * kqueue: kevent() answers ENOENT and the descriptor is closed under
  * libmio's feet (docs/backends.md, libkqueue point 3). Waiting keeps each
  * test about libmio rather than about that race. A registry clone keeps
- * the kqueue open: free clones first.
+ * the kqueue open: free clones first, or note the kqueue before
+ * mio_poll_free() and wait for it after freeing the last clone.
  */
 void free_poll(mio_poll *poll);
+
+/* What kqueue_wait_released() needs to recognise a libkqueue kqueue: the
+ * name of its pipe in /proc/self/fd, or "" on other backends. */
+struct kqueue_note {
+	char pipe_name[64];
+};
+void kqueue_note(int selector_fd, struct kqueue_note *note);
+/* Waits, as free_poll() does, until libkqueue has released the kqueue
+ * noted; returns at once on other backends. */
+void kqueue_wait_released(const struct kqueue_note *note);
 
 /* A timespec of ms milliseconds. */
 struct timespec ms_timeout(long ms);
