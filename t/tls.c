@@ -24,9 +24,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/tls.h"
 #include "mio.h"
 #include "tap.h"
-#include "tls.h"
 #include "netutil.h"
 #include "util.h"
 
