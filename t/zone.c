@@ -784,7 +784,7 @@ additional_and_referrals(const struct zone *z)
 	expect(z, "ns.child.answers.test", ZONE_TYPE_A, "NOERROR", "", CHILD_NS,
 	    CHILD_GLUE);
 	expect(z, "child.answers.test", ZONE_TYPE_DS, "NOERROR aa",
-	    "child.answers.test. 3600 IN TYPE43 \\# 4 01020304\n", "", "");
+	    "child.answers.test. 3600 IN TYPE43 \\# 5 0102030405\n", "", "");
 }
 
 static void

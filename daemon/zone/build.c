@@ -30,7 +30,8 @@ zone_bytes_compare(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 }
 
 /* Owner, type, rdata, then file order: groups RRsets, duplicates adjacent
- * with the first one in the file ahead. */
+ * with the first one in the file ahead. Rdata that differs only in the
+ * case of a name is a duplicate (wire.c). */
 static int
 zone_rr_compare(const void *pa, const void *pb)
 {
@@ -42,7 +43,7 @@ zone_rr_compare(const void *pa, const void *pb)
 		return c;
 	if (a->type != b->type)
 		return a->type < b->type ? -1 : 1;
-	c = zone_bytes_compare(a->rdata, a->rdlen, b->rdata, b->rdlen);
+	c = zone_rdata_compare(a->type, a->rdata, a->rdlen, b->rdata, b->rdlen);
 	if (c != 0)
 		return c;
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
@@ -58,8 +59,8 @@ zone_same_owner(const struct zone_build_rr *a, const struct zone_build_rr *b)
 static bool
 zone_same_rdata(const struct zone_build_rr *a, const struct zone_build_rr *b)
 {
-	return a->rdlen == b->rdlen &&
-	    memcmp(a->rdata, b->rdata, a->rdlen) == 0;
+	return zone_rdata_compare(a->type, a->rdata, a->rdlen, b->rdata,
+	           b->rdlen) == 0;
 }
 
 /* Counts owners, RRsets, distinct records, and the names between owners

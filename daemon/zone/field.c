@@ -181,3 +181,29 @@ zone_field_ttl(struct zone_build *b, struct zone_source *src,
 	    zone_token_show(src, tok, shown, sizeof(shown)), ZONE_TTL_MAX);
 }
 
+/* ---- fields of rdata ----------------------------------------------------- */
+
+/* The next field of the rdata, or "missing <what>". */
+int
+zone_fields_take(
+    struct zone_fields *f, const char *what, const struct zone_token **tok)
+{
+	if (f->next == f->end)
+		return zone_fail(
+		    f->b, -EINVAL, f->src->file, f->line, "missing %s", what);
+	*tok = &f->b->tokens[f->next++];
+	return 0;
+}
+
+/* Appends octets to the rdata being built. */
+int
+zone_fields_put(struct zone_fields *f, const void *data, size_t n)
+{
+	if (n > sizeof(f->b->rdata) - f->len)
+		return zone_fail(f->b, -EINVAL, f->src->file, f->line,
+		    "rdata longer than 65535 octets");
+	memcpy(f->b->rdata + f->len, data, n);
+	f->len += n;
+	return 0;
+}
+

@@ -4,9 +4,11 @@
  * stages pass along, and the functions one part offers the next.
  *
  * The parts depend on each other in one direction only, in the order of a
- * load: name.c <- lexer.c <- field.c <- rdata.c <- record.c <- directive.c
- * <- load.c <- builtin.c, with build.c and db.c beside them (build.c fills
- * what db.c reads) and answer.c reading db.c. A part never calls one later in the
+ * load: name.c and codec.c (pure functions) <- lexer.c <- field.c <-
+ * types.c (the table of field kinds per type) <- svcb.c, loc.c <- wire.c
+ * <- text.c and binary.c <- rdata.c <- record.c <- directive.c <- load.c
+ * <- builtin.c, with build.c and db.c beside them (build.c fills what db.c
+ * reads) and answer.c reading db.c. A part never calls one later in the
  * list, so every part can be read, and changed, knowing only those before.
  */
 #ifndef MIODNSD_ZONE_INTERNAL_H
@@ -93,11 +95,63 @@ struct zone_fields {
 	size_t len;
 };
 
-/* A type this module parses: its mnemonic and rdata parser (rdata.c). */
+/*
+ * The kinds of rdata fields. A type is a list of them (types.c), and every
+ * stage reads that list: the parser (rdata.c), the wire checker and the
+ * canonical comparison (wire.c), the text formatter (text.c). A new type
+ * is a row of the table; a new kind of field is a case in each stage.
+ */
+enum zone_field_kind {
+	ZONE_FIELD_END = 0,
+	ZONE_FIELD_NAME,       /* a domain name, uncompressed */
+	ZONE_FIELD_U8,         /* decimal numbers */
+	ZONE_FIELD_U16,
+	ZONE_FIELD_U32,
+	ZONE_FIELD_TTL,        /* 32 bits, text with units as in 1h30m */
+	ZONE_FIELD_TYPE,       /* 16 bits, a type mnemonic or TYPEnnn */
+	ZONE_FIELD_ALGORITHM,  /* 8 bits, a number or a DNSSEC mnemonic */
+	ZONE_FIELD_CERT_TYPE,  /* 16 bits, a number or an RFC 4398 mnemonic */
+	ZONE_FIELD_A,          /* IPv4 address */
+	ZONE_FIELD_AAAA,       /* IPv6 address */
+	ZONE_FIELD_STRING,     /* one <character-string> */
+	ZONE_FIELD_STRINGS,    /* one or more, to the end */
+	ZONE_FIELD_TEXT,       /* one field, octets to the end, no length */
+	ZONE_FIELD_BASE64,     /* to the end, in any number of fields */
+	ZONE_FIELD_BASE64_OPT, /* the same, or nothing */
+	ZONE_FIELD_HEX,        /* to the end, in any number of fields */
+	ZONE_FIELD_SALT,       /* a length octet, then hex or "-" for none */
+	ZONE_FIELD_BASE32,     /* a length octet, then base32hex */
+	ZONE_FIELD_BITMAP,     /* RFC 4034 type bitmap, to the end */
+	ZONE_FIELD_TIME,       /* 32 bits, YYYYMMDDHHMMSS or seconds */
+	ZONE_FIELD_EUI48,      /* RFC 7043: xx-xx-xx-xx-xx-xx */
+	ZONE_FIELD_EUI64,
+	ZONE_FIELD_CAA_TAG,    /* RFC 8659: a length octet and 1-15 alnum */
+	ZONE_FIELD_GATEWAY,    /* RFC 4025, by the gateway type in octet 1 */
+	ZONE_FIELD_SVC_PARAMS, /* RFC 9460 key=value list, to the end */
+	ZONE_FIELD_LOC,        /* RFC 1876, the whole rdata */
+};
+
+/* The most fields a type has. */
+#define ZONE_TYPE_FIELDS 9
+
+struct zone_field_info {
+	uint8_t kind;     /* enum zone_field_kind */
+	const char *what; /* for errors: "MX exchange" in "missing MX exchange" */
+};
+
+/* A type this module knows: mnemonic, number and rdata layout. */
 struct zone_type_info {
 	const char *name;
 	uint16_t type;
-	int (*parse)(struct zone_fields *f);
+	bool has_names; /* a name field: rdata compares ignoring its case */
+	struct zone_field_info fields[ZONE_TYPE_FIELDS];
+};
+
+/* Text being written into a caller's buffer; overflow is sticky. */
+struct zone_out {
+	char *buf;
+	size_t size, len;
+	bool overflow;
 };
 
 /* ASCII lower case: names compare without regard to it (RFC 4343). */
@@ -216,6 +270,11 @@ int zone_next_record(
 
 /* ---- field.c ------------------------------------------------------------- */
 
+/* The next rdata field, or "missing <what>"; appending to the rdata. */
+int zone_fields_take(
+    struct zone_fields *f, const char *what, const struct zone_token **tok);
+int zone_fields_put(struct zone_fields *f, const void *data, size_t n);
+
 /* Whether an unquoted field is word, ignoring ASCII case. */
 bool zone_token_is(const struct zone_source *src, const struct zone_token *tok,
     const char *word);
@@ -238,20 +297,115 @@ int zone_field_number(struct zone_build *b, struct zone_source *src,
 int zone_field_ttl(struct zone_build *b, struct zone_source *src,
     const struct zone_token *tok, uint32_t *ttl, const char *what);
 
-/* ---- rdata.c ------------------------------------------------------------- */
+/* ---- codec.c ------------------------------------------------------------- */
 
-/* The table entry of a type this module parses, or NULL. */
+/* A hex digit's value, or -1. */
+int zone_hex_digit(char c);
+
+/* Strict base64 (padded, zero pad bits) into out; octets or -EINVAL or
+ * -ENOSPC. */
+int zone_base64_decode(const char *in, size_t len, uint8_t *out, size_t max);
+
+/* Base64 of len octets into out (4 characters per 3 octets, padded, no
+ * NUL); returns the characters written. */
+size_t zone_base64_encode(const uint8_t *in, size_t len, char *out);
+
+/* Base32hex without padding, any case, no bits left over; as above. */
+int zone_base32hex_decode(
+    const char *in, size_t len, uint8_t *out, size_t max);
+size_t zone_base32hex_encode(const uint8_t *in, size_t len, char *out);
+
+/* YYYYMMDDHHMMSS (UTC) to seconds since 1970, and back into out[15]. */
+int zone_time_parse(const char *t, size_t len, uint32_t *out);
+void zone_time_format(uint32_t t, char *out);
+
+/* Text output into a struct zone_out: raw, formatted, the inside of a
+ * quoted string, hex, base64. Overflow is sticky and drops the rest. */
+void zone_out_put(struct zone_out *o, const void *data, size_t n);
+__attribute__((__format__(__printf__, 2, 3))) void zone_out_printf(
+    struct zone_out *o, const char *fmt, ...);
+void zone_out_escaped(struct zone_out *o, const uint8_t *data, size_t n);
+void zone_out_hex(struct zone_out *o, const uint8_t *data, size_t n);
+void zone_out_base64(struct zone_out *o, const uint8_t *data, size_t n);
+
+/* ---- types.c ------------------------------------------------------------- */
+
+/* The table row of a type with a known layout, or NULL. */
 const struct zone_type_info *zone_type_by_number(uint16_t type);
 
-/* Whether tok names a type of the table; its number in *type. */
+/* A mnemonic (of the table or one without a layout) or TYPEnnn, any case,
+ * to its number; false if it is none. */
+bool zone_type_from_text(const char *t, size_t len, uint16_t *type);
+
+/* Whether tok names a type; its number in *type. */
 bool zone_type_by_name(const struct zone_source *src,
     const struct zone_token *tok, uint16_t *type);
+
+/* A type's mnemonic, or NULL if it has none. */
+const char *zone_type_mnemonic(uint16_t type);
 
 /* A type's mnemonic, or TYPEnnn. */
 void zone_type_show(uint16_t type, char *buf, size_t len);
 
+/* A DNSSEC algorithm (kind ZONE_FIELD_ALGORITHM) or certificate type
+ * mnemonic to its number. */
+bool zone_mnemonic_value(
+    uint8_t kind, const char *t, size_t len, uint16_t *value);
+
+/* ---- svcb.c, loc.c ------------------------------------------------------- */
+
+/* NULL if SvcParams in wire format keep RFC 9460's rules, else why not. */
+const char *zone_svcb_check(const uint8_t *data, size_t len);
+bool zone_svcb_wire_ok(const uint8_t *data, size_t len);
+
+/* SvcParams from the remaining fields, sorted, into the rdata. */
+int zone_svcb_parse(struct zone_fields *f);
+
+/* SvcParams as text, each parameter after a space. */
+void zone_svcb_text(struct zone_out *o, const uint8_t *data, size_t len);
+
+/* LOC: whether 16 octets are version 0 within range; parse; text. */
+bool zone_loc_wire_ok(const uint8_t *data, size_t len);
+int zone_loc_parse(struct zone_fields *f);
+void zone_loc_text(struct zone_out *o, const uint8_t *data);
+
+/* ---- wire.c -------------------------------------------------------------- */
+
+/* Whether a CAA tag is 1 to 15 letters and digits. */
+bool zone_caa_tag_ok(const uint8_t *tag, size_t len);
+
+/* Whether a type bitmap is well-formed and minimal. */
+bool zone_bitmap_ok(const uint8_t *data, size_t len);
+
+/* The octets a field of kind takes at rdata + pos (len in all), or
+ * SIZE_MAX if it does not fit. */
+size_t zone_wire_field_len(
+    uint8_t kind, const uint8_t *rdata, size_t pos, size_t len);
+
+/* Whether rdata has the layout of info. */
+bool zone_wire_ok(
+    const struct zone_type_info *info, const uint8_t *data, size_t len);
+
+/* Orders rdata of type with the names in it compared without regard to
+ * case; 0 means duplicates (RFC 2181 section 5). */
+int zone_rdata_compare(uint16_t type, const uint8_t *a, size_t alen,
+    const uint8_t *b, size_t blen);
+
+/* ---- binary.c ------------------------------------------------------------ */
+
+int zone_rdata_base64(struct zone_fields *f, const char *what, bool optional);
+int zone_rdata_hex(struct zone_fields *f, const char *what);
+int zone_rdata_salt(struct zone_fields *f, const char *what);
+int zone_rdata_base32(struct zone_fields *f, const char *what);
+int zone_rdata_bitmap(struct zone_fields *f, const char *what);
+
 /* RFC 3597 rdata after its "\#" field, checked against type's layout. */
 int zone_rdata_generic(struct zone_fields *f, uint16_t type);
+
+/* ---- rdata.c ------------------------------------------------------------- */
+
+/* The rdata fields of info's type from the remaining fields. */
+int zone_rdata_fields(struct zone_fields *f, const struct zone_type_info *info);
 
 /* ---- record.c ------------------------------------------------------------ */
 

@@ -201,7 +201,7 @@ zone_record_rdata(struct zone_build *b, struct zone_source *src, size_t i,
 		f.next++;
 		rc = zone_rdata_generic(&f, type);
 	} else if (info != NULL) {
-		rc = info->parse(&f);
+		rc = zone_rdata_fields(&f, info);
 	} else {
 		zone_type_show(type, shown, sizeof(shown));
 		return zone_fail(b, -EINVAL, src->file, f.line,

@@ -42,10 +42,13 @@ enum zone_type {
 	ZONE_TYPE_TXT = 16,
 	ZONE_TYPE_AAAA = 28,
 	ZONE_TYPE_SRV = 33,
+	ZONE_TYPE_DNAME = 39,
 	ZONE_TYPE_OPT = 41,
 	ZONE_TYPE_DS = 43,
 	ZONE_TYPE_RRSIG = 46,
 	ZONE_TYPE_NSEC = 47,
+	ZONE_TYPE_SVCB = 64,
+	ZONE_TYPE_HTTPS = 65,
 	ZONE_TYPE_IXFR = 251,
 	ZONE_TYPE_AXFR = 252,
 	ZONE_TYPE_MAILB = 253,
@@ -67,6 +70,7 @@ enum zone_rcode {
 	ZONE_RCODE_NXDOMAIN = 3,
 	ZONE_RCODE_NOTIMP = 4,
 	ZONE_RCODE_REFUSED = 5,
+	ZONE_RCODE_YXDOMAIN = 6,
 };
 
 /* Flags of zone_load_buffer(). */
@@ -259,6 +263,23 @@ int zone_name_from_text(const char *text, uint8_t *wire);
 /* Writes name's presentation text (absolute, escaped) into buf; returns
  * its length, or -ENOSPC if len is too small (ZONE_NAME_TEXT_LEN is not). */
 int zone_name_to_text(const uint8_t *name, char *buf, size_t len);
+
+/* ---- text.c, types.c: presentation format -------------------------------- */
+
+/*
+ * Writes the presentation text of rdata of type (the part of a record
+ * after the type: "10 mail.example.test.") into buf, NUL-terminated; RFC
+ * 3597 form ("\# 2 0A0B") for types without a known layout. The text
+ * loads back into the same octets. Returns its length, or -ENOSPC if size
+ * is too small (5 * len + 64 octets always do for the known types'
+ * fields). Thread-safe.
+ */
+int zone_rdata_to_text(uint16_t type, const uint8_t *rdata, size_t len,
+    char *buf, size_t size);
+
+/* Writes a type's mnemonic, or TYPEnnn, into buf; returns its length or
+ * -ENOSPC. */
+int zone_type_to_text(uint16_t type, char *buf, size_t len);
 
 /* ---- answer.c: answers --------------------------------------------------- */
 
