@@ -56,6 +56,12 @@
 #include <stddef.h>
 #include <time.h>
 
+/* c-ares 1.18's ares.h uses fd_set without including the header that
+ * declares it; glibc's other headers declare it only with a feature macro
+ * (_DEFAULT_SOURCE), so under -std=c99 or -std=c11 ares.h fails to compile
+ * unless <sys/select.h> comes first (newer c-ares includes it itself). */
+#include <sys/select.h>
+
 #include <ares.h>
 #include <mio.h>
 

@@ -1,11 +1,13 @@
 #!/bin/sh
 # t/header.sh - <mio.h> as a user compiles it: strict C99 and C11, C++,
-# and MIO_NO_INLINE. The object files show which path each build takes:
+# and MIO_NO_INLINE; and <mio-ares.h>, when mio-ares is built, under strict
+# C99 and C11 with no feature macro (c-ares 1.18's ares.h needs fd_set). The object files show which path each build takes:
 # the epoll build's inline poll and registration call epoll_wait() and
 # epoll_ctl() themselves (mio-inline-epoll.h); MIO_NO_INLINE, and every
 # other backend, call the exported functions.
 set -u
 : "${top_builddir:=.}" "${top_srcdir:=.}" "${NM:=nm}" "${CC:=cc}"
+: "${MIO_BUILD_ARES:=no}" "${CARES_CFLAGS:=}"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 inc="-I$top_builddir/libmio -I$top_srcdir/libmio"
@@ -67,7 +69,7 @@ inline=$(sed -n 's/^#define MIO_SYS_INLINE_EPOLL //p' \
 warn="-pedantic -Wall -Wextra -Wconversion -Wsign-conversion -Wcast-qual \
     -Wshadow -Wundef -Werror"
 
-echo "1..10"
+echo "1..12"
 # Strict C99 hides struct timespec without a POSIX feature macro; mio.h
 # then declares it itself, and only the compound literal needs it complete.
 for std in "c99 -DNO_TIMESPEC" "c99 -D_POSIX_C_SOURCE=200809L" c11; do
@@ -108,4 +110,26 @@ else
 	skip "no c++ compiler"
 	skip "no c++ compiler"
 fi
+# The companion header, as a user of libmio-ares compiles it.
+cat >"$tmp/ares.c" <<'EOF'
+#include <mio-ares.h>
+
+int use_ares(mio_ares *resolver, mio_token token);
+
+int
+use_ares(mio_ares *resolver, mio_token token)
+{
+	return mio_ares_owns_token(resolver, token) ? ARES_SUCCESS : -1;
+}
+EOF
+for std in c99 c11; do
+	if [ "$MIO_BUILD_ARES" != yes ]; then
+		skip "mio-ares is not built"
+		continue
+	fi
+	$CC -std=$std -Wall -Wextra -Wpedantic -Werror $CARES_CFLAGS \
+	    -I"$top_srcdir/ares" $inc -c "$tmp/ares.c" -o "$tmp/ares.o" \
+	    2>"$tmp/err"
+	check $? "mio-ares.h compiles as -std=$std -Wall -Wextra -Wpedantic"
+done
 [ $fails = 0 ]
