@@ -74,10 +74,10 @@ typedef void (*mio_timer_fn)(mio_timer *timer, void *arg);
  */
 struct mio_timer {
 	uint64_t mio__when;       /* deadline (placed) or delay (waiting), ns */
-	uint64_t mio__seq;        /* start order, for equal deadlines */
-	size_t mio__index;        /* heap position, or a state below it */
-	mio_timer *mio__next;     /* the waiting list, while not placed */
-	mio_timer *mio__prev;
+	uint64_t mio__seq;        /* start order among equal deadlines */
+	size_t mio__index;        /* position in the heap, while placed */
+	mio_timer *mio__next;     /* the waiting list, while waiting */
+	mio_timer **mio__link;    /* what points to it while waiting, or NULL */
 	mio_timers *mio__set;     /* the set it is pending on, or NULL */
 	mio_timer_fn mio__fire;
 	void *mio__arg;
@@ -100,7 +100,8 @@ MIO_EXTERN void mio_timers_free(mio_timers *timers);
 /**
  * Prepares a timer: stopped, calling fire(timer, arg) when it fires.
  * Must not be called on a pending timer. Any timer may be used with one
- * set at a time; it needs no freeing.
+ * set at a time; it needs no freeing, but a pending timer must stay where
+ * it is: stop it before its memory is freed or moved.
  * Thread-safety: safe on a timer no other thread uses.
  */
 MIO_EXTERN void mio_timer_init(mio_timer *timer, mio_timer_fn fire,

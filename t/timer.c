@@ -501,6 +501,52 @@ timer_million_order(void)
 	free(t);
 }
 
+/* Many equal deadlines: 20,000 timers with three delays, placed by one
+ * clock read, every seventh stopped in the heap; ties fire in start order. */
+static size_t tie_breaks, tie_count;
+static uint64_t tie_prev;
+
+static void
+tie_fire(mio_timer *timer, void *arg)
+{
+	uint64_t key = (uint64_t)(uintptr_t)arg;  /* delay class, then index */
+
+	(void)timer;
+	if (tie_count++ > 0 && key < tie_prev)
+		tie_breaks++;
+	tie_prev = key;
+}
+
+static void
+timer_ties(void)
+{
+	enum { N = 20000 };
+	mio_timer *t = calloc(N, sizeof(*t));
+	mio_timers *timers;
+	struct timespec ts;
+	size_t stopped = 0;
+
+	if (t == NULL)
+		bail("calloc");
+	mio_timers_new(&timers);
+	for (int i = 0; i < N; i++) {
+		uint64_t cls = (uint64_t)(i * 7919 % 3);
+
+		mio_timer_init(&t[i], tie_fire, (void *)(uintptr_t)(cls << 32 | (uint64_t)i));
+		mio_timer_start(timers, &t[i], cls * MS);
+	}
+	mio_timers_timeout(timers, &ts);
+	for (int i = 0; i < N; i += 7)
+		stopped += mio_timer_stop(timers, &t[i]);
+	sleep_ns(3 * MS);
+	is_int((long long)mio_timers_run(timers), (long long)(N - stopped),
+	    "every timer not stopped fires");
+	is_int((long long)tie_breaks, 0,
+	    "by deadline, and equal deadlines in start order");
+	mio_timers_free(timers);
+	free(t);
+}
+
 /* A poll with nothing registered, its timeout from the set: it returns
  * when the timer is due, not before, and the run fires it. */
 static void
@@ -545,6 +591,7 @@ main(void)
 	timer_never_early(poll, events);
 	timer_restart_and_stop(poll, events);
 	timer_callbacks();
+	timer_ties();
 	timer_wakes_poll(poll, events);
 	timer_million(poll, events);
 	timer_million_order();
