@@ -10,9 +10,11 @@
  * parent exits only when the child is ready, so that "miodnsd -d && dig
  * ..." works. The loop itself is worker.c's.
  *
- * Signals are turned into loop events of worker 0 by signals.c; what they
- * ask for (reload, shutdown) is done at the top of the loop, between
- * batches of events, never inside an event handler or a c-ares callback.
+ * Signals are turned into loop events of worker 0 by signals.c, which
+ * reads them into worker 0's signal set; main_between(), the hook worker
+ * 0 calls at the top of every round of its loop, acts on the set (reload,
+ * shutdown, counters), between batches of events, never inside an event
+ * handler or a c-ares callback.
  *
  * Zones load with the configuration, before anything is bound, so that a
  * broken zone file stops the start (and -n) with its file and line; on
@@ -34,8 +36,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/conf.h"
 #include "core/log.h"
-#include "miodnsd.h"
+#include "core/signals.h"
+#include "core/stats.h"
+#include "front/front.h"
+#include "resolve/resolve.h"
+#include "resolve/upstream.h"
+#include "worker.h"
 #include "zone.h"
 
 /* How long a reload waits for the workers to take it. */
@@ -69,7 +77,7 @@ static struct {
 	struct cmdline cmd;
 	struct config conf;
 	struct zone_set *zones;	/* loaded, not yet published */
-	bool reload_requested;
+	struct worker *w0;	/* this thread's worker */
 	int ready_fd;		/* -d: tells the waiting parent we are up */
 	bool wrote_pidfile;
 } m = { .ready_fd = -1 };
@@ -232,13 +240,7 @@ main_build_config(const struct cmdline *cmd, struct config *conf)
 	return config_finish(conf);
 }
 
-void
-main_request_reload(void)
-{
-	m.reload_requested = true;
-}
-
-void
+static void
 main_log_counters(void)
 {
 	struct counters total;
@@ -247,8 +249,8 @@ main_log_counters(void)
 	stats_log(&total);
 	if (worker_count() > 1)
 		stats_log_workers();
-	query_log_counters();
-	upstream_log_counters();
+	resolve_log_cache();
+	upstreams_log_counters(m.w0->upstreams, worker_count());
 }
 
 /* What may change only on restart keeps its running value. */
@@ -272,13 +274,11 @@ main_keep_restart_settings(struct config *conf)
 static void
 main_reload(void)
 {
+	struct worker *w0 = m.w0;
 	struct config conf;
 	struct zone_set *zones;
 	bool upstreams_changed;
 
-	if (!m.reload_requested)
-		return;
-	m.reload_requested = false;
 	if (main_build_config(&m.cmd, &conf) != 0 ||
 	    local_zones_load(&conf, &zones) != 0) {
 		log_warnx("reload failed: keeping the running configuration "
@@ -286,10 +286,10 @@ main_reload(void)
 		return;
 	}
 	main_keep_restart_settings(&conf);
-	if (listener_configure(&conf, NULL) != 0)
+	if (listener_configure(&w0->front, &conf, NULL) != 0)
 		log_warnx("reload: some addresses could not be opened");
 	upstreams_changed = !config_same_upstreams(&conf, &m.conf);
-	if (upstream_configure(&conf) != 0) {
+	if (upstreams_configure(w0->upstreams, &conf) != 0) {
 		log_warnx("reload: keeping the previous upstreams");
 		memcpy(conf.upstream, m.conf.upstream, sizeof(conf.upstream));
 		conf.nupstream = m.conf.nupstream;
@@ -299,20 +299,37 @@ main_reload(void)
 	}
 	/* The cached answers are the old upstreams': flushed if those
 	 * changed, kept otherwise. */
-	if (query_cache_configure(&conf, upstreams_changed) != 0)
+	if (resolve_cache_configure(&conf, upstreams_changed) != 0)
 		log_warnx("reload: keeping the previous cache settings");
 	else if (upstreams_changed)
 		log_info("reload: new upstreams, cache flushed");
-	worker_publish(&conf, zones, query_shared_cache());
+	worker_publish(&conf, zones, resolve_shared_cache());
 	zone_set_free(zones);
 	m.conf = conf;
-	(void)worker_apply();
+	(void)worker_apply(w0);
 	if (!worker_wait_applied(MAIN_RELOAD_WAIT_MS))
 		log_warnx("reload: a worker is slow to take the new "
 		    "configuration");
 	if (conf.portfile[0] != '\0')
-		listener_write_portfile(conf.portfile);
+		listener_write_portfile(&w0->front, conf.portfile);
 	log_info("configuration reloaded");
+}
+
+/* Worker 0's hook, at the top of every round of its loop: acts on the
+ * signals that arrived. A second SIGTERM ends everything at once; a
+ * reload once the shutdown began is ignored. */
+static void
+main_between(struct worker *w0)
+{
+	struct signal_set set = w0->signals;
+
+	memset(&w0->signals, 0, sizeof(w0->signals));
+	for (unsigned i = 0; i < set.shutdowns; i++)
+		worker_request_shutdown(set.shutdown_signal);
+	if (set.reload && !w0->shutting_down && set.shutdowns == 0)
+		main_reload();
+	if (set.log_counters)
+		main_log_counters();
 }
 
 /* -d, first half: fork; the parent waits until the child says it is up
@@ -399,20 +416,20 @@ main_start_workers(void)
 {
 	int rc;
 
-	if ((rc = worker_init_main()) != 0)
+	if ((rc = worker_init_main(&m.w0)) != 0)
 		fatalx("libmio: %s", mio_strerror(rc));
-	if (listener_configure(&m.conf, NULL) != 0)
+	if (listener_configure(&m.w0->front, &m.conf, NULL) != 0)
 		fatalx("cannot listen on every configured address");
 	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
 		fatalx("ares_library_init failed");
-	if (upstream_configure(&m.conf) != 0)
+	if (upstreams_configure(m.w0->upstreams, &m.conf) != 0)
 		fatalx("cannot set up the upstream servers");
-	if (query_cache_configure(&m.conf, false) != 0)
+	if (resolve_cache_configure(&m.conf, false) != 0)
 		fatalx("cannot set up the cache");
-	worker_publish(&m.conf, m.zones, query_shared_cache());
+	worker_publish(&m.conf, m.zones, resolve_shared_cache());
 	zone_set_free(m.zones);
 	m.zones = NULL;
-	if (worker_apply() != 0)
+	if (worker_apply(m.w0) != 0)
 		fatalx("cannot set up the first worker");
 	if (workers_spawn(m.conf.threads) != 0)
 		fatalx("cannot start %u worker threads", m.conf.threads);
@@ -431,11 +448,12 @@ main_setup(void)
 	main_start_workers();
 	main_write_pidfile(m.conf.pidfile);
 	if (m.conf.portfile[0] != '\0' &&
-	    listener_write_portfile(m.conf.portfile) != 0)
+	    listener_write_portfile(&m.w0->front, m.conf.portfile) != 0)
 		fatalx("cannot write the port file");
 	main_drop_privileges(m.conf.user);
 	stats_start();
-	if ((rc = signals_init(worker_registry())) != 0)
+	if ((rc = signals_init(mio_poll_registry(m.w0->poll),
+	    (mio_token)&m.w0->signals_handle)) != 0)
 		fatalx("signals: %s", mio_strerror(rc));
 	log_info("miodnsd %s: libmio %s (%s), c-ares %s, deadline %u ms, "
 	    "%u thread%s", PACKAGE_VERSION, mio_version(), mio_backend(),
@@ -448,9 +466,9 @@ main_setup(void)
 static void
 main_cleanup(void)
 {
-	signals_fini(worker_registry());
-	worker_fini();
-	query_cache_fini();
+	signals_fini(mio_poll_registry(m.w0->poll));
+	worker_fini(m.w0);
+	resolve_cache_fini();
 	workers_free();
 	ares_library_cleanup();
 	if (m.wrote_pidfile)
@@ -477,7 +495,7 @@ main(int argc, char **argv)
 	 * on a closed connection. */
 	signal(SIGPIPE, SIG_IGN);
 	main_setup();
-	worker_loop(main_reload);
+	worker_loop(m.w0, main_between);
 	workers_join();
 	if (log_get_verbosity() > 0)
 		main_log_counters();

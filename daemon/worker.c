@@ -3,8 +3,8 @@
  * how a configuration reaches every worker.
  *
  * mio's model is one poll per thread, and so is ours: a worker owns its
- * poll, its sockets and everything hanging off them (the WORKER_LOCAL
- * state of each file), and no other thread touches them. The main thread
+ * poll, its sockets and everything hanging off them (the members of its
+ * struct worker, worker.h), and no other thread touches them. The main thread
  * is worker 0; with -t N it starts workers 1..N-1, which block every
  * signal, so that signals reach the main thread's self-pipe only.
  *
@@ -13,7 +13,7 @@
  * lock, with a new generation number, and wakes every worker through its
  * mio_waker. Each worker, at the top of its loop, sees the new generation
  * and applies it to itself (worker_apply): its listeners, its c-ares
- * channels, its references to the zones and the cache. A worker's old
+ * channels, its resolver's references to the zones and the cache. A worker's old
  * zones and cache live until it lets go of them, since both are
  * reference-counted; nothing is freed under a running worker.
  *
@@ -31,29 +31,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "dns/cache.h"
 #include "core/log.h"
-#include "miodnsd.h"
+#include "dns/cache.h"
+#include "worker.h"
 #include "zone.h"
 
 #define WORKER_EVENTS 256
 /* After SIGTERM, how long past the query deadline answers may still be
  * flushed to slow TCP clients. */
 #define WORKER_SHUTDOWN_GRACE_MS 500
-
-struct worker {
-	unsigned id;
-	pthread_t thread;
-	mio_poll *poll;
-	mio_events *events;
-	mio_waker *waker;
-	struct handle waker_handle;	/* HANDLE_WAKER */
-	unsigned generation;		/* of the configuration applied */
-	bool more_ready;		/* a listener has unread input */
-	bool shutting_down;
-	struct timer shutdown_timer;
-	struct config conf;		/* this worker's copy */
-};
 
 /* What the main thread publishes; read under lock. */
 static struct {
@@ -79,40 +65,32 @@ static atomic_int shutdown_signal;
  * own loop, where it still reads the signals (a second SIGTERM). */
 static atomic_uint others_running;
 
-static WORKER_LOCAL struct worker *self;
-
-const mio_registry *
-worker_registry(void)
-{
-	return mio_poll_registry(self->poll);
-}
-
-const struct config *
-worker_config(void)
-{
-	return &self->conf;
-}
-
-bool
-worker_shutting_down(void)
-{
-	return self->shutting_down;
-}
-
-unsigned
-worker_id(void)
-{
-	return self->id;
-}
-
 unsigned
 worker_count(void)
 {
 	return shared.nworkers;
 }
 
-/* The calling thread becomes worker id: its poll, its waker, the empty
- * lists of every file. 0, or -errno. */
+/* The worker's front and pipeline, wired to its members. */
+static int
+worker_init_parts(struct worker *w)
+{
+	const mio_registry *registry = mio_poll_registry(w->poll);
+	int rc;
+
+	timers_init(&w->timers);
+	if (upstreams_new(&w->upstreams, registry, &w->counters,
+	    w->id == 0) != 0)
+		return -ENOMEM;
+	if ((rc = resolver_new(&w->resolver, &w->conf, &w->counters,
+	    &w->timers, upstreams_port(w->upstreams))) != 0)
+		return rc;
+	return front_init(&w->front, registry, &w->conf, &w->counters,
+	    &w->timers, w->resolver, w->id);
+}
+
+/* The calling thread becomes worker id: its poll, its waker, its parts.
+ * 0, or -errno. */
 static int
 worker_init(struct worker *w, unsigned id)
 {
@@ -120,19 +98,14 @@ worker_init(struct worker *w, unsigned id)
 
 	w->id = id;
 	w->waker_handle.kind = HANDLE_WAKER;
+	w->signals_handle.kind = HANDLE_SIGNALS;
 	if ((rc = mio_poll_new(&w->poll)) != 0 ||
 	    (rc = mio_events_new(&w->events, WORKER_EVENTS)) != 0 ||
 	    (rc = mio_waker_new(mio_poll_registry(w->poll),
-	    (mio_token)&w->waker_handle, &w->waker)) != 0)
+	    (mio_token)&w->waker_handle, &w->waker)) != 0 ||
+	    (rc = worker_init_parts(w)) != 0)
 		return rc;
-	self = w;
-	timer_worker_init();
-	if ((rc = listener_worker_init()) != 0)
-		return rc;
-	conn_worker_init();
-	query_worker_init();
-	upstream_worker_init();
-	stats_worker_start(id);
+	stats_worker_start(id, &w->counters);
 	return 0;
 }
 
@@ -140,7 +113,7 @@ worker_init(struct worker *w, unsigned id)
  * measures its timeouts on the monotonic clock, which a change of the
  * date does not move. */
 int
-worker_init_main(void)
+worker_init_main(struct worker **out)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 	pthread_condattr_t attr;
@@ -153,10 +126,11 @@ worker_init_main(void)
 	    pthread_cond_init(&shared.cond, &attr) != 0)
 		return -ENOMEM;
 	pthread_condattr_destroy(&attr);
-	if ((rc = worker_init(w, 0)) != 0)
-		return rc;
 	shared.workers[0] = w;
 	shared.nworkers = 1;
+	if ((rc = worker_init(w, 0)) != 0)
+		return rc;
+	*out = w;
 	return 0;
 }
 
@@ -172,7 +146,7 @@ worker_publish(const struct config *conf, struct zone_set *zones,
 {
 	pthread_mutex_lock(&shared.lock);
 	shared.conf = *conf;
-	listener_bound(conf, shared.bound);
+	listener_bound(&shared.workers[0]->front, conf, shared.bound);
 	zone_set_free(shared.zones);
 	shared.zones = zones != NULL ? zone_set_ref(zones) : NULL;
 	cache_free(shared.cache);
@@ -245,9 +219,9 @@ worker_share_limits(struct config *conf)
  * keeps what it had).
  */
 int
-worker_apply(void)
+worker_apply(struct worker *w)
 {
-	struct config *conf = &self->conf;
+	struct config *conf = &w->conf;
 	struct addr bound[MIODNSD_MAX_LISTEN];
 	struct zone_set *zones;
 	struct cache *cache;
@@ -255,64 +229,67 @@ worker_apply(void)
 
 	/* Only this thread reads its copy, so it is filled in place. */
 	pthread_mutex_lock(&shared.lock);
-	self->generation = atomic_load(&generation);
+	w->generation = atomic_load(&generation);
 	*conf = shared.conf;
 	memcpy(bound, shared.bound, sizeof(bound));
 	zones = shared.zones != NULL ? zone_set_ref(shared.zones) : NULL;
 	cache = shared.cache != NULL ? cache_ref(shared.cache) : NULL;
 	pthread_mutex_unlock(&shared.lock);
 	worker_share_limits(conf);
-	local_zones_use(zones);
 	/* Worker 0's own failures were logged where it made them. */
-	if (listener_configure(conf, bound) != 0) {
-		if (self->id != 0)
+	if (listener_configure(&w->front, conf, bound) != 0) {
+		if (w->id != 0)
 			log_warnx("worker %u: some addresses could not be "
-			    "opened", self->id);
+			    "opened", w->id);
 		rc = -1;
 	}
-	if (upstream_configure(conf) != 0) {
-		if (self->id != 0)
+	if (upstreams_configure(w->upstreams, conf) != 0) {
+		if (w->id != 0)
 			log_warnx("worker %u: keeping the previous upstreams",
-			    self->id);
+			    w->id);
 		rc = -1;
 	}
-	if (query_configure(conf, cache) != 0)
+	if (resolver_use(w->resolver, cache, zones) != 0)
 		rc = -1;
-	worker_applied(self->generation);
+	worker_applied(w->generation);
 	return rc;
 }
 
 static void
 worker_shutdown_fire(struct timer *t)
 {
-	(void)t;
-	if (query_count() > 0 || conn_count() > 0)
+	struct worker *w = (struct worker *)(void *)((char *)t -
+	    offsetof(struct worker, shutdown_timer));
+	size_t queries = resolve_count(w->resolver);
+	size_t conns = front_conn_count(&w->front);
+
+	if (queries > 0 || conns > 0)
 		log_info("shutdown: giving up on %zu queries and %zu "
-		    "connections", query_count(), conn_count());
-	query_fail_all();
-	conn_close_all();
+		    "connections", queries, conns);
+	resolve_fail_all(w->resolver);
+	front_close_conns(&w->front);
 }
 
 /* Stop taking queries, let those in flight end (each has its deadline),
  * flush the answers; the loop ends when nothing is left. */
 static void
-worker_begin_shutdown(void)
+worker_begin_shutdown(struct worker *w)
 {
 	struct counters total;
 
-	self->shutting_down = true;
-	if (self->id == 0) {
+	w->shutting_down = true;
+	w->resolver->shutting_down = true;
+	if (w->id == 0) {
 		stats_total(&total);
 		log_info("%s: shutting down, %llu queries in flight",
 		    strsignal(atomic_load(&shutdown_signal)),
 		    (unsigned long long)total.inflight);
 	}
-	listener_stop_reading();
-	self->more_ready = false;
-	conn_shutdown();
-	self->shutdown_timer.fire = worker_shutdown_fire;
-	timer_arm(&self->shutdown_timer, timer_now() + self->conf.timeout_ms +
-	    WORKER_SHUTDOWN_GRACE_MS);
+	front_stop_reading(&w->front);
+	w->more_ready = false;
+	w->shutdown_timer.fire = worker_shutdown_fire;
+	timer_arm(&w->timers, &w->shutdown_timer, timers_now(&w->timers) +
+	    w->conf.timeout_ms + WORKER_SHUTDOWN_GRACE_MS);
 }
 
 /* Main thread (the signals' worker): every worker begins its shutdown;
@@ -332,23 +309,21 @@ worker_request_shutdown(int sig)
 }
 
 static void
-worker_dispatch(const mio_event *ev)
+worker_dispatch(struct worker *w, const mio_event *ev)
 {
 	struct handle *h;
 
-	if (upstream_event(ev))
+	if (upstreams_event(w->upstreams, ev))
 		return;
 	h = (struct handle *)mio_event_token(ev);
 	switch (h->kind) {
 	case HANDLE_UDP:
 	case HANDLE_TCP_LISTEN:
-		listener_event(h, ev);
-		break;
 	case HANDLE_CONN:
-		conn_event(h, ev);
+		front_event(&w->front, h, ev);
 		break;
 	case HANDLE_SIGNALS:
-		signals_event();
+		signals_read(&w->signals);
 		break;
 	case HANDLE_WAKER:
 		/* The loop's top looks at what changed. */
@@ -358,11 +333,11 @@ worker_dispatch(const mio_event *ev)
 
 /* One poll and everything that follows from it. */
 static void
-worker_poll_once(void)
+worker_poll_once(struct worker *w)
 {
 	struct timespec cap, buf;
 	const struct timespec *t = NULL;
-	long ms = self->more_ready ? 0 : timer_next_ms();
+	long ms = w->more_ready ? 0 : timers_next_ms(&w->timers);
 	int rc;
 
 	if (ms >= 0) {
@@ -370,39 +345,48 @@ worker_poll_once(void)
 		cap.tv_nsec = (ms % 1000) * 1000000;
 		t = &cap;
 	}
-	t = upstream_timeout(t, &buf);
-	rc = mio_poll_poll(self->poll, self->events, t);
+	t = upstreams_timeout(w->upstreams, t, &buf);
+	rc = mio_poll_poll(w->poll, w->events, t);
 	if (rc < 0 && rc != -EINTR)
 		fatalx("mio_poll_poll: %s", mio_strerror(rc));
-	timer_update();
-	MIO_EVENTS_FOREACH(ev, self->events)
-		worker_dispatch(ev);
-	upstream_process_timeouts();
-	self->more_ready = listener_run_ready();
-	timer_run();
-	conn_run_deferred();
-	upstream_reap();
-	udp_flush();
+	timers_update(&w->timers);
+	MIO_EVENTS_FOREACH(ev, w->events)
+		worker_dispatch(w, ev);
+	upstreams_process_timeouts(w->upstreams);
+	w->more_ready = front_run_ready(&w->front);
+	timers_run(&w->timers);
+	front_run_deferred(&w->front);
+	upstreams_reap(w->upstreams);
+	front_flush(&w->front);
 }
 
-/* Runs the calling worker until it has shut down; between, if not NULL,
- * is called at the top of every round (the main thread's reload). */
+/* Whether w is done: shut down, and nothing left (or told to exit now),
+ * and for worker 0, every other worker done too. */
+static bool
+worker_done(struct worker *w)
+{
+	return w->shutting_down && (atomic_load(&exit_now) ||
+	    (resolve_count(w->resolver) == 0 &&
+	    front_conn_count(&w->front) == 0)) &&
+	    (w->id != 0 || atomic_load(&others_running) == 0);
+}
+
+/* Runs w until it has shut down; between, if not NULL, is called at the
+ * top of every round (main's hook: the signals, the reload). */
 void
-worker_loop(void (*between)(void))
+worker_loop(struct worker *w, worker_hook_fn *between)
 {
 	for (;;) {
-		timer_update();
-		if (between != NULL && !atomic_load(&shutdown_requested))
-			between();
-		if (self->generation != atomic_load(&generation))
-			worker_apply();
-		if (atomic_load(&shutdown_requested) && !self->shutting_down)
-			worker_begin_shutdown();
-		if (self->shutting_down && (atomic_load(&exit_now) ||
-		    (query_count() == 0 && conn_count() == 0)) &&
-		    (self->id != 0 || atomic_load(&others_running) == 0))
+		timers_update(&w->timers);
+		if (between != NULL)
+			between(w);
+		if (w->generation != atomic_load(&generation))
+			worker_apply(w);
+		if (atomic_load(&shutdown_requested) && !w->shutting_down)
+			worker_begin_shutdown(w);
+		if (worker_done(w))
 			return;
-		worker_poll_once();
+		worker_poll_once(w);
 	}
 }
 
@@ -410,16 +394,16 @@ worker_loop(void (*between)(void))
  * the main thread may still wake; worker_free() frees those once the
  * thread is joined. */
 void
-worker_fini(void)
+worker_fini(struct worker *w)
 {
-	timer_disarm(&self->shutdown_timer);
-	query_fail_all();
-	conn_close_all();
-	listener_close_all();
-	upstream_free_all();
-	query_fini();
-	local_zones_free();
-	stats_worker_stop(self->id);
+	timer_disarm(&w->timers, &w->shutdown_timer);
+	resolve_fail_all(w->resolver);
+	front_fini(&w->front);
+	upstreams_free(w->upstreams);
+	w->upstreams = NULL;
+	resolver_free(w->resolver);
+	w->resolver = NULL;
+	stats_worker_stop(w->id, &w->counters);
 }
 
 static void
@@ -458,13 +442,13 @@ worker_thread(void *arg)
 		worker_started(false);
 		return NULL;
 	}
-	if (worker_apply() != 0) {
+	if (worker_apply(w) != 0) {
 		worker_started(false);
 		return NULL;
 	}
 	worker_started(true);
-	worker_loop(NULL);
-	worker_fini();
+	worker_loop(w, NULL);
+	worker_fini(w);
 	/* Worker 0 leaves its loop only when every other worker is done. */
 	atomic_fetch_sub(&others_running, 1);
 	mio_waker_wake(shared.workers[0]->waker);
@@ -535,7 +519,6 @@ workers_free(void)
 	for (unsigned i = 0; i < shared.nworkers; i++)
 		worker_free(shared.workers[i]);
 	shared.nworkers = 0;
-	self = NULL;
 	zone_set_free(shared.zones);
 	shared.zones = NULL;
 	cache_free(shared.cache);

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "miodnsd.h"
+#include "dns/dns.h"
 
 /* As in dns-query-fuzz.c: a name takes at most 127 pointers; more is a
  * CPU attack (dns.md 4.3 item 3). */

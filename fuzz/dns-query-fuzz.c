@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "miodnsd.h"
+#include "dns/dns.h"
 
 /* The most compression pointers one name may take: a name has at most 127
  * labels, and a real encoder spends at most one pointer per label. More

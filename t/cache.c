@@ -20,7 +20,7 @@
 
 #include "dns/cache.h"
 #include "dns/inflight.h"
-#include "miodnsd.h"
+#include "dns/dns.h"
 #include "tap.h"
 
 #define T_A 1

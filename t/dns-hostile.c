@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "miodnsd.h"
+#include "dns/dns.h"
 #include "tap.h"
 
 /* A message under construction: large enough for a 64 KB TCP one. */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "miodnsd.h"
+#include "dns/dns.h"
 #include "tap.h"
 
 /* A message under construction. */

@@ -1,5 +1,5 @@
 /*
- * config.c - the configuration file, addresses, and resolv.conf.
+ * conf.c - the configuration file, addresses, and resolv.conf.
  *
  * The file is a list of "keyword value" lines; '#' starts a comment.
  * miodnsd(8) lists the keywords. Command-line flags are applied on top of
@@ -24,8 +24,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
+#include "dns/dns.h"
 #include "log.h"
-#include "miodnsd.h"
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 

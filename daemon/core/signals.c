@@ -1,5 +1,6 @@
 /*
- * signals.c - signals delivered to the loop as a libmio source.
+ * signals.c - signals delivered to the loop as a libmio source, and read
+ * into a set that main acts on.
  *
  * The handler only writes the signal number into a non-blocking self-pipe
  * (write(2) is async-signal-safe; a full pipe drops the byte, and the
@@ -16,12 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "miodnsd.h"
+#include "signals.h"
 
 struct signal_source {
 	mio_source source;	/* first: the registry sees this */
-	struct handle handle;	/* HANDLE_SIGNALS; its address is the token */
 	int fds[2];
 };
 
@@ -74,7 +73,7 @@ static const mio_source_ops signals_ops = {
 };
 
 int
-signals_init(const mio_registry *registry)
+signals_init(const mio_registry *registry, mio_token token)
 {
 	struct sigaction sa;
 	int rc;
@@ -82,9 +81,8 @@ signals_init(const mio_registry *registry)
 	if (pipe2(sigsrc.fds, O_NONBLOCK | O_CLOEXEC) != 0)
 		return -errno;
 	sigsrc.source.ops = &signals_ops;
-	sigsrc.handle.kind = HANDLE_SIGNALS;
-	rc = mio_registry_register(registry, &sigsrc.source,
-	    (mio_token)&sigsrc.handle, MIO_READABLE);
+	rc = mio_registry_register(registry, &sigsrc.source, token,
+	    MIO_READABLE);
 	if (rc != 0)
 		return rc;
 	signal_write_fd = sigsrc.fds[1];
@@ -97,15 +95,9 @@ signals_init(const mio_registry *registry)
 	return 0;
 }
 
-struct handle *
-signals_handle(void)
-{
-	return &sigsrc.handle;
-}
-
-/* Reads every pending signal; edge-triggered, so until EAGAIN. */
+/* Reads every pending signal into set; edge-triggered, so until EAGAIN. */
 void
-signals_event(void)
+signals_read(struct signal_set *set)
 {
 	unsigned char buf[64];
 	ssize_t n;
@@ -115,13 +107,14 @@ signals_event(void)
 			switch (buf[i]) {
 			case SIGINT:
 			case SIGTERM:
-				worker_request_shutdown(buf[i]);
+				set->shutdowns++;
+				set->shutdown_signal = buf[i];
 				break;
 			case SIGHUP:
-				main_request_reload();
+				set->reload = true;
 				break;
 			case SIGUSR1:
-				main_log_counters();
+				set->log_counters = true;
 				break;
 			}
 		}

@@ -8,16 +8,19 @@
  * counters holds sums only (and one maximum), so that worker threads can
  * each keep their own, unlocked, and a reader adds them up: each worker
  * lists its counters here while it runs, and folds them into a total of
- * the departed when it stops, since its thread-local copy dies with it.
+ * the departed when it stops, since its struct worker dies with it.
  */
 #include "config.h"
 
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
+#include "conf.h"
+#include "dns/dns.h"
 #include "log.h"
-#include "miodnsd.h"
+#include "stats.h"
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -61,14 +64,14 @@ static const struct stats_field {
 #undef F
 };
 
-WORKER_LOCAL struct counters counters;
-
 static uint64_t stats_started_ms;
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct counters *stats_live[MIODNSD_MAX_THREADS];
 static struct counters stats_departed;
 /* The queries of each worker that has stopped, for the log at exit. */
 static uint64_t stats_departed_queries[MIODNSD_MAX_THREADS];
+/* Workers ever started: the "threads" of stats.miodnsd. */
+static unsigned stats_workers;
 
 static uint64_t *
 stats_field(struct counters *c, size_t i)
@@ -115,24 +118,25 @@ counters_count_reply(struct counters *c, const uint8_t *msg, size_t len)
 	}
 }
 
-/* A worker begins: its counters (this thread's) join the total. */
+/* A worker begins: its counters join the total. */
 void
-stats_worker_start(unsigned id)
+stats_worker_start(unsigned id, struct counters *c)
 {
 	pthread_mutex_lock(&stats_lock);
-	stats_live[id] = &counters;
+	stats_live[id] = c;
+	if (id >= stats_workers)
+		__atomic_store_n(&stats_workers, id + 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&stats_lock);
 }
 
 /* A worker ends: what it counted stays in the total, its gauges at the
  * values it leaves behind (zero after a clean stop). */
 void
-stats_worker_stop(unsigned id)
+stats_worker_stop(unsigned id, struct counters *c)
 {
 	pthread_mutex_lock(&stats_lock);
-	counters_add(&stats_departed, &counters);
-	stats_departed_queries[id] = counters.udp_queries +
-	    counters.tcp_queries;
+	counters_add(&stats_departed, c);
+	stats_departed_queries[id] = c->udp_queries + c->tcp_queries;
 	stats_live[id] = NULL;
 	pthread_mutex_unlock(&stats_lock);
 }
@@ -155,12 +159,11 @@ stats_total(struct counters *total)
 void
 stats_log_workers(void)
 {
-	unsigned n = worker_count();
 	char line[1024];
 	size_t len = 0;
 
 	pthread_mutex_lock(&stats_lock);
-	for (unsigned i = 0; i < n && len < sizeof(line); i++) {
+	for (unsigned i = 0; i < stats_workers && len < sizeof(line); i++) {
 		const struct counters *c = stats_live[i];
 		uint64_t queries = c == NULL ? stats_departed_queries[i] :
 		    __atomic_load_n(&c->udp_queries, __ATOMIC_RELAXED) +
@@ -173,11 +176,19 @@ stats_log_workers(void)
 		log_info("queries by worker:%s", line);
 }
 
+static uint64_t
+stats_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void
 stats_start(void)
 {
-	timer_update();
-	stats_started_ms = timer_now();
+	stats_started_ms = stats_now_ms();
 }
 
 static void
@@ -199,8 +210,9 @@ stats_text(const struct counters *c, struct stats_text *t)
 	t->count = 0;
 	for (size_t i = 0; i < nitems(stats_fields); i++)
 		stats_put(t, stats_fields[i].name, stats_value(c, i));
-	stats_put(t, "uptime", (timer_now() - stats_started_ms) / 1000);
-	stats_put(t, "threads", worker_count());
+	stats_put(t, "uptime", (stats_now_ms() - stats_started_ms) / 1000);
+	stats_put(t, "threads", __atomic_load_n(&stats_workers,
+	    __ATOMIC_RELAXED));
 }
 
 #define U(x) ((unsigned long long)(x))

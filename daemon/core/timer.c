@@ -7,89 +7,85 @@
  * tail and is O(1) in that case. A reload that shortens a duration costs a
  * short walk once. The clock is read once per loop iteration (timer_update)
  * so that everything done for one batch of events agrees on "now". Each
- * worker thread has its own list and its own "now".
+ * worker has its own struct timers, list and "now" both, and passes it in.
  */
 #include "config.h"
 
 #include <time.h>
 
-#include "miodnsd.h"
-
-static WORKER_LOCAL TAILQ_HEAD(timer_list, timer) timers;
-static WORKER_LOCAL uint64_t now_ms;
+#include "timer.h"
 
 void
-timer_worker_init(void)
+timers_init(struct timers *ts)
 {
-	TAILQ_INIT(&timers);
-	timer_update();
+	TAILQ_INIT(&ts->list);
+	timers_update(ts);
 }
 
 void
-timer_update(void)
+timers_update(struct timers *ts)
 {
-	struct timespec ts;
+	struct timespec now;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ts->now_ms = (uint64_t)now.tv_sec * 1000 +
+	    (uint64_t)now.tv_nsec / 1000000;
 }
 
 uint64_t
-timer_now(void)
+timers_now(struct timers *ts)
 {
-	if (now_ms == 0)
-		timer_update();
-	return now_ms;
+	return ts->now_ms;
 }
 
 void
-timer_arm(struct timer *timer, uint64_t when_ms)
+timer_arm(struct timers *ts, struct timer *timer, uint64_t when_ms)
 {
 	struct timer *after;
 
-	timer_disarm(timer);
+	timer_disarm(ts, timer);
 	timer->when_ms = when_ms;
 	timer->armed = true;
-	TAILQ_FOREACH_REVERSE(after, &timers, timer_list, entry) {
+	TAILQ_FOREACH_REVERSE(after, &ts->list, timer_list, entry) {
 		if (after->when_ms <= when_ms) {
-			TAILQ_INSERT_AFTER(&timers, after, timer, entry);
+			TAILQ_INSERT_AFTER(&ts->list, after, timer, entry);
 			return;
 		}
 	}
-	TAILQ_INSERT_HEAD(&timers, timer, entry);
+	TAILQ_INSERT_HEAD(&ts->list, timer, entry);
 }
 
 void
-timer_disarm(struct timer *timer)
+timer_disarm(struct timers *ts, struct timer *timer)
 {
 	if (!timer->armed)
 		return;
-	TAILQ_REMOVE(&timers, timer, entry);
+	TAILQ_REMOVE(&ts->list, timer, entry);
 	timer->armed = false;
 }
 
-/* Milliseconds until the first timer, 0 if due, -1 if there is none. */
 long
-timer_next_ms(void)
+timers_next_ms(struct timers *ts)
 {
-	struct timer *first = TAILQ_FIRST(&timers);
+	struct timer *first = TAILQ_FIRST(&ts->list);
 
 	if (first == NULL)
 		return -1;
-	if (first->when_ms <= timer_now())
+	if (first->when_ms <= ts->now_ms)
 		return 0;
-	return (long)(first->when_ms - timer_now());
+	return (long)(first->when_ms - ts->now_ms);
 }
 
-/* Fires every due timer. A callback may arm or disarm any timer. */
+/* A callback may arm or disarm any timer, so the list is read afresh
+ * after each. */
 void
-timer_run(void)
+timers_run(struct timers *ts)
 {
 	struct timer *first;
 
-	while ((first = TAILQ_FIRST(&timers)) != NULL &&
-	    first->when_ms <= timer_now()) {
-		timer_disarm(first);
+	while ((first = TAILQ_FIRST(&ts->list)) != NULL &&
+	    first->when_ms <= ts->now_ms) {
+		timer_disarm(ts, first);
 		first->fire(first);
 	}
 }

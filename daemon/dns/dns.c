@@ -24,7 +24,7 @@
 
 #include <string.h>
 
-#include "miodnsd.h"
+#include "dns.h"
 
 #define DNS_HEADER 12
 #define DNS_TYPE_OPT 41

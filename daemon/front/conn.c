@@ -9,6 +9,11 @@
  * on unsent answer bytes, and an idle timeout that also ends connections
  * stuck in the middle of a message.
  *
+ * Each query goes to the pipeline with a client handle (conn_client_ops)
+ * whose send queues the answer here, and whose detach ends the query's
+ * turn in the pipeline count. A closing connection tells the pipeline to
+ * forget it, so that its queries carry on answering no one.
+ *
  * A closed connection is deregistered and its descriptor closed at once,
  * but its memory is freed only after the current batch of events, so an
  * event for it later in the same batch finds it marked closed instead of
@@ -24,8 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/log.h"
-#include "miodnsd.h"
+#include "front/conn.h"
 
 #define CONN_ACCEPT_BATCH 32
 #define CONN_MAX_UNSENT (256 * 1024)
@@ -38,6 +42,7 @@ struct wbuf {
 };
 
 struct conn {
+	struct front *front;
 	struct handle handle;		/* HANDLE_CONN */
 	TAILQ_ENTRY(conn) entry;
 	int fd;
@@ -56,39 +61,28 @@ struct conn {
 	bool draining;			/* shutting down: no new queries */
 };
 
-/* Closed connections stay on the list, marked, until conn_run_deferred(). */
-static WORKER_LOCAL TAILQ_HEAD(conn_list, conn) conns;
-static WORKER_LOCAL size_t nconns;		/* open ones */
-static WORKER_LOCAL struct log_limit conn_limit_log;
-
 #define CONN_OF(p, member) \
 	((struct conn *)(void *)((char *)(p) - offsetof(struct conn, member)))
 
 static void conn_close(struct conn *c);
 static void conn_read(struct conn *c);
+static void conn_send(const struct client *client, const uint8_t *msg,
+    size_t len);
+static void conn_query_done(const struct client *client);
 
-size_t
-conn_count(void)
+static const struct client_ops conn_client_ops = {
+	.send = conn_send,
+	.detach = conn_query_done,
+	.stream = true,
+};
+
+static void
+conn_arm_idle(struct conn *c)
 {
-	return nconns;
-}
+	struct front *f = c->front;
 
-void
-conn_worker_init(void)
-{
-	TAILQ_INIT(&conns);
-}
-
-bool
-conn_writes_pending(void)
-{
-	struct conn *c;
-
-	TAILQ_FOREACH(c, &conns, entry) {
-		if (!c->closed && !STAILQ_EMPTY(&c->wqueue))
-			return true;
-	}
-	return false;
+	timer_arm(f->timers, &c->idle, timers_now(f->timers) +
+	    f->conf->tcp_idle_ms);
 }
 
 static void
@@ -97,10 +91,10 @@ conn_idle_fire(struct timer *t)
 	struct conn *c = CONN_OF(t, idle);
 
 	if (c->outstanding > 0) {
-		timer_arm(&c->idle, timer_now() + worker_config()->tcp_idle_ms);
+		conn_arm_idle(c);
 		return;
 	}
-	COUNT(tcp_idle_closed);
+	COUNT(c->front->counters, tcp_idle_closed);
 	log_debug("closing an idle TCP connection");
 	conn_close(c);
 }
@@ -110,7 +104,7 @@ conn_touch(struct conn *c)
 {
 	if (c->closed)
 		return;
-	timer_arm(&c->idle, timer_now() + worker_config()->tcp_idle_ms);
+	conn_arm_idle(c);
 }
 
 /* Closes when nothing is left to do: the client is done or we are
@@ -124,7 +118,7 @@ conn_maybe_close(struct conn *c)
 }
 
 static void
-conn_new(int fd, const struct addr *peer)
+conn_new(struct front *f, int fd, const struct addr *peer)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	int one = 1, rc;
@@ -133,29 +127,30 @@ conn_new(int fd, const struct addr *peer)
 		close(fd);
 		return;
 	}
+	c->front = f;
 	c->handle.kind = HANDLE_CONN;
 	c->fd = fd;
 	c->peer = *peer;
 	STAILQ_INIT(&c->wqueue);
 	c->idle.fire = conn_idle_fire;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((rc = mio_registry_register_fd(worker_registry(), fd,
+	if ((rc = mio_registry_register_fd(f->registry, fd,
 		 (mio_token)&c->handle, MIO_READABLE)) != 0) {
 		log_warnx("register a TCP connection: %s", mio_strerror(rc));
 		close(fd);
 		free(c);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&conns, c, entry);
-	nconns++;
-	counter_set(&counters.tcp_open, nconns);
-	COUNT(tcp_accepted);
+	TAILQ_INSERT_TAIL(&f->conns, c, entry);
+	f->nconns++;
+	counter_set(&f->counters->tcp_open, f->nconns);
+	COUNT(f->counters, tcp_accepted);
 	conn_touch(c);
 }
 
 /* Accepts a batch; *more says whether the batch ran out first. */
 void
-conn_accept_all(int listen_fd, bool *more)
+conn_accept_all(struct front *f, int listen_fd, bool *more)
 {
 	for (int i = 0; i < CONN_ACCEPT_BATCH; i++) {
 		struct addr peer = { .len = sizeof(peer.ss) };
@@ -169,22 +164,23 @@ conn_accept_all(int listen_fd, bool *more)
 			}
 			/* ECONNABORTED, EMFILE...: the listener is fine. */
 			if (errno == EMFILE || errno == ENFILE) {
-				log_warnx_limited(&conn_limit_log,
+				log_warnx_limited(&f->conn_limit_log,
 				    "accept: out of descriptors");
 				*more = false;
 				return;
 			}
 			continue;
 		}
-		if (nconns >= worker_config()->max_tcp_clients ||
-		    worker_shutting_down()) {
-			COUNT(tcp_refused);
-			log_warnx_limited(&conn_limit_log, "%zu TCP clients, "
-			    "the maximum: closing a new connection", nconns);
+		if (f->nconns >= f->conf->max_tcp_clients ||
+		    f->shutting_down) {
+			COUNT(f->counters, tcp_refused);
+			log_warnx_limited(&f->conn_limit_log, "%zu TCP clients, "
+			    "the maximum: closing a new connection",
+			    f->nconns);
 			close(fd);
 			continue;
 		}
-		conn_new(fd, &peer);
+		conn_new(f, fd, &peer);
 	}
 	*more = true;
 }
@@ -198,7 +194,7 @@ conn_set_writing(struct conn *c, bool writing)
 	if (c->writing == writing)
 		return;
 	c->writing = writing;
-	rc = mio_registry_reregister_fd(worker_registry(), c->fd,
+	rc = mio_registry_reregister_fd(c->front->registry, c->fd,
 	    (mio_token)&c->handle, interest);
 	if (rc != 0) {
 		log_warnx("reregister a TCP connection: %s", mio_strerror(rc));
@@ -238,10 +234,12 @@ conn_flush(struct conn *c)
 	conn_maybe_close(c);
 }
 
-/* Queues one answer with its length prefix and writes what it can. */
-void
-conn_send(struct conn *c, const uint8_t *msg, size_t len)
+/* The client handle's send: queues one answer with its length prefix
+ * and writes what it can. */
+static void
+conn_send(const struct client *client, const uint8_t *msg, size_t len)
 {
+	struct conn *c = client->owner;
 	struct wbuf *w;
 
 	if (c->closed)
@@ -266,25 +264,36 @@ conn_send(struct conn *c, const uint8_t *msg, size_t len)
 		conn_flush(c);
 }
 
-void
-conn_query_started(struct conn *c)
+/* The client handle's detach: one query fewer in flight. */
+static void
+conn_query_done(const struct client *client)
 {
-	c->outstanding++;
-	if (c->outstanding >= worker_config()->tcp_pipeline)
-		c->paused = true;
-}
+	struct conn *c = client->owner;
 
-void
-conn_query_done(struct conn *c)
-{
 	c->outstanding--;
-	if (c->paused && c->outstanding < worker_config()->tcp_pipeline)
+	if (c->paused && c->outstanding < c->front->conf->tcp_pipeline)
 		c->resume = true;
 	/* Closing here could run inside a c-ares callback; leave it to
 	 * conn_run_deferred(). */
 }
 
-/* Hands every complete message in the buffer to query.c, unless paused. */
+/* Hands one query to the pipeline; counted in flight from before the
+ * call, since the pipeline may detach it before it returns. */
+static void
+conn_query(struct conn *c, const uint8_t *msg, size_t len)
+{
+	struct front *f = c->front;
+	struct client from = { &conn_client_ops, c, c->peer };
+
+	c->outstanding++;
+	if (!resolve_query(f->resolver, msg, len, &from))
+		c->outstanding--;
+	if (c->outstanding >= f->conf->tcp_pipeline)
+		c->paused = true;
+}
+
+/* Hands every complete message in the buffer to the pipeline, unless
+ * paused. */
 static void
 conn_parse(struct conn *c)
 {
@@ -292,11 +301,10 @@ conn_parse(struct conn *c)
 
 	while (!c->closed && !c->paused && c->rlen - off >= 2) {
 		size_t len = (size_t)(c->rbuf[off] << 8 | c->rbuf[off + 1]);
-		struct client from = { .conn = c, .addr = c->peer };
 		if (c->rlen - off < 2 + len)
 			break;
 		if (!c->draining)
-			query_receive(c->rbuf + off + 2, len, &from);
+			conn_query(c, c->rbuf + off + 2, len);
 		off += 2 + len;
 		conn_touch(c);
 	}
@@ -374,9 +382,9 @@ conn_close(struct conn *c)
 	if (c->closed)
 		return;
 	c->closed = true;
-	query_detach_conn(c);
-	timer_disarm(&c->idle);
-	mio_registry_deregister_fd(worker_registry(), c->fd);
+	resolve_forget(c->front->resolver, c);
+	timer_disarm(c->front->timers, &c->idle);
+	mio_registry_deregister_fd(c->front->registry, c->fd);
 	close(c->fd);
 	while ((w = STAILQ_FIRST(&c->wqueue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&c->wqueue, entry);
@@ -384,19 +392,19 @@ conn_close(struct conn *c)
 	}
 	free(c->rbuf);
 	c->rbuf = NULL;
-	nconns--;
-	counter_set(&counters.tcp_open, nconns);
+	c->front->nconns--;
+	counter_set(&c->front->counters->tcp_open, c->front->nconns);
 }
 
 /* After each batch: resume paused connections, close finished ones, free
  * the closed. Resuming reads what the kernel kept while we were paused;
  * under edge triggering no new event would announce it. */
 void
-conn_run_deferred(void)
+conn_run_deferred(struct front *f)
 {
 	struct conn *c, *next;
 
-	TAILQ_FOREACH(c, &conns, entry) {
+	TAILQ_FOREACH(c, &f->conns, entry) {
 		if (!c->closed && c->resume) {
 			c->resume = false;
 			c->paused = false;
@@ -405,9 +413,9 @@ conn_run_deferred(void)
 		}
 		conn_maybe_close(c);
 	}
-	TAILQ_FOREACH_SAFE(c, &conns, entry, next) {
+	TAILQ_FOREACH_SAFE(c, &f->conns, entry, next) {
 		if (c->closed) {
-			TAILQ_REMOVE(&conns, c, entry);
+			TAILQ_REMOVE(&f->conns, c, entry);
 			free(c);
 		}
 	}
@@ -415,22 +423,22 @@ conn_run_deferred(void)
 
 /* Shutting down: no new queries; connections close once answered. */
 void
-conn_shutdown(void)
+conn_shutdown(struct front *f)
 {
 	struct conn *c;
 
-	TAILQ_FOREACH(c, &conns, entry) {
+	TAILQ_FOREACH(c, &f->conns, entry) {
 		c->draining = true;
 		conn_maybe_close(c);
 	}
 }
 
 void
-conn_close_all(void)
+conn_close_all(struct front *f)
 {
 	struct conn *c;
 
-	TAILQ_FOREACH(c, &conns, entry)
+	TAILQ_FOREACH(c, &f->conns, entry)
 		conn_close(c);
-	conn_run_deferred();
+	conn_run_deferred(f);
 }

@@ -38,8 +38,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/log.h"
-#include "miodnsd.h"
+#include "front/conn.h"
+#include "front/front.h"
 
 #ifdef SO_REUSEPORT_LB
 #define LISTENER_REUSEPORT SO_REUSEPORT_LB
@@ -54,6 +54,7 @@
 #define LISTENER_BACKLOG 128
 
 struct listener {
+	struct front *front;
 	struct handle udp_handle;	/* HANDLE_UDP */
 	struct handle tcp_handle;	/* HANDLE_TCP_LISTEN */
 	TAILQ_ENTRY(listener) entry;
@@ -64,18 +65,41 @@ struct listener {
 	bool keep;			/* still configured (reload) */
 };
 
-/* This worker's listeners. */
-static WORKER_LOCAL TAILQ_HEAD(listener_list, listener) listeners;
-
 #define LISTENER_OF(h, member)                                  \
 	((struct listener *)(void *)((char *)(h) -              \
 	    offsetof(struct listener, member)))
 
-int
-listener_worker_init(void)
+/* A UDP client's reply: queued for this listener's socket. */
+static void
+listener_udp_send(const struct client *c, const uint8_t *msg, size_t len)
 {
-	TAILQ_INIT(&listeners);
-	return udp_batch_init();
+	struct listener *l = c->owner;
+
+	udp_send(l->front->udp, l->udp_fd, &c->addr, msg, len);
+}
+
+static const struct client_ops listener_udp_ops = {
+	.send = listener_udp_send,
+	.detach = NULL,
+	.stream = false,
+};
+
+/* The worker's front, empty; 0 or -ENOMEM. */
+int
+front_init(struct front *f, const mio_registry *registry,
+    const struct config *conf, struct counters *counters,
+    struct timers *timers, struct resolver *resolver, unsigned worker_id)
+{
+	memset(f, 0, sizeof(*f));
+	f->registry = registry;
+	f->conf = conf;
+	f->counters = counters;
+	f->timers = timers;
+	f->resolver = resolver;
+	f->worker_id = worker_id;
+	TAILQ_INIT(&f->listeners);
+	TAILQ_INIT(&f->conns);
+	return udp_batch_new(&f->udp, counters);
 }
 
 static int
@@ -126,11 +150,12 @@ listener_bind(struct listener *l, const struct addr *at, bool reuseport)
 static void
 listener_free(struct listener *l)
 {
-	const mio_registry *registry = worker_registry();
+	struct front *f = l->front;
+	const mio_registry *registry = f->registry;
 
-	query_detach_listener(l);
+	resolve_forget(f->resolver, l);
 	if (l->udp_fd >= 0) {
-		udp_flush_fd(l->udp_fd);
+		udp_flush_fd(f->udp, l->udp_fd);
 		mio_registry_deregister_fd(registry, l->udp_fd);
 		close(l->udp_fd);
 	}
@@ -144,7 +169,7 @@ listener_free(struct listener *l)
 static int
 listener_register(struct listener *l)
 {
-	const mio_registry *registry = worker_registry();
+	const mio_registry *registry = l->front->registry;
 	int rc;
 
 	rc = mio_registry_register_fd(registry, l->udp_fd,
@@ -183,7 +208,8 @@ listener_probe_port(const struct addr *addr, struct addr *port)
  * and so is a probed port taken between the probe and the bind.
  */
 static struct listener *
-listener_open(const struct addr *addr, const struct addr *at, bool reuseport)
+listener_open(struct front *f, const struct addr *addr, const struct addr *at,
+    bool reuseport)
 {
 	const struct addr *want = at;
 	bool probe = reuseport && addr_port(want) == 0;
@@ -200,6 +226,7 @@ listener_open(const struct addr *addr, const struct addr *at, bool reuseport)
 		}
 		if ((l = calloc(1, sizeof(*l))) == NULL)
 			return NULL;
+		l->front = f;
 		l->udp_handle.kind = HANDLE_UDP;
 		l->tcp_handle.kind = HANDLE_TCP_LISTEN;
 		l->configured = *addr;
@@ -235,19 +262,20 @@ listener_open(const struct addr *addr, const struct addr *at, bool reuseport)
  * could not be opened (the others are in place).
  */
 int
-listener_configure(const struct config *conf, const struct addr *bound)
+listener_configure(struct front *f, const struct config *conf,
+    const struct addr *bound)
 {
 	bool reuseport = conf->threads > 1;
 	struct listener *l, *next;
 	char buf[64];
 	int rc = 0;
 
-	TAILQ_FOREACH(l, &listeners, entry)
+	TAILQ_FOREACH(l, &f->listeners, entry)
 		l->keep = false;
 	for (int i = 0; i < conf->nlisten; i++) {
 		const struct addr *at = bound != NULL ? &bound[i] :
 		    &conf->listen[i];
-		TAILQ_FOREACH(l, &listeners, entry) {
+		TAILQ_FOREACH(l, &f->listeners, entry) {
 			if (addr_equal(&l->configured, &conf->listen[i]))
 				break;
 		}
@@ -258,24 +286,24 @@ listener_configure(const struct config *conf, const struct addr *bound)
 		if (at->ss.ss_family == AF_UNSPEC)
 			l = NULL;
 		else
-			l = listener_open(&conf->listen[i], at, reuseport);
+			l = listener_open(f, &conf->listen[i], at, reuseport);
 		if (l == NULL) {
 			rc = -1;
 			continue;
 		}
 		l->keep = true;
-		TAILQ_INSERT_TAIL(&listeners, l, entry);
-		if (worker_id() == 0)
+		TAILQ_INSERT_TAIL(&f->listeners, l, entry);
+		if (f->worker_id == 0)
 			log_info("listening on %s (UDP and TCP)",
 			    addr_str(&l->bound, buf, sizeof(buf)));
 	}
-	TAILQ_FOREACH_SAFE(l, &listeners, entry, next) {
+	TAILQ_FOREACH_SAFE(l, &f->listeners, entry, next) {
 		if (l->keep)
 			continue;
-		if (worker_id() == 0)
+		if (f->worker_id == 0)
 			log_info("no longer listening on %s",
 			    addr_str(&l->bound, buf, sizeof(buf)));
-		TAILQ_REMOVE(&listeners, l, entry);
+		TAILQ_REMOVE(&f->listeners, l, entry);
 		listener_free(l);
 	}
 	return rc;
@@ -284,13 +312,13 @@ listener_configure(const struct config *conf, const struct addr *bound)
 /* For each conf->listen[], the address this worker bound it to, or
  * family AF_UNSPEC if it has no such listener. */
 void
-listener_bound(const struct config *conf, struct addr *bound)
+listener_bound(struct front *f, const struct config *conf, struct addr *bound)
 {
 	struct listener *l;
 
 	for (int i = 0; i < conf->nlisten; i++) {
 		memset(&bound[i], 0, sizeof(bound[i]));
-		TAILQ_FOREACH(l, &listeners, entry) {
+		TAILQ_FOREACH(l, &f->listeners, entry) {
 			if (addr_equal(&l->configured, &conf->listen[i]))
 				bound[i] = l->bound;
 		}
@@ -300,12 +328,13 @@ listener_bound(const struct config *conf, struct addr *bound)
 static void
 listener_read_udp(struct listener *l)
 {
-	struct client from = { .listener = l };
+	struct front *f = l->front;
+	struct client from = { .ops = &listener_udp_ops, .owner = l };
 	struct udp_in *in;
 	int n;
 
 	for (int done = 0; done < LISTENER_UDP_BATCH; done += n) {
-		if ((n = udp_recv(l->udp_fd, &in)) < 0) {
+		if ((n = udp_recv(f->udp, l->udp_fd, &in)) < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				l->udp_ready = false;
 				return;
@@ -318,7 +347,8 @@ listener_read_udp(struct listener *l)
 		}
 		for (int i = 0; i < n; i++) {
 			from.addr = in[i].from;
-			query_receive(in[i].msg, in[i].len, &from);
+			resolve_query(f->resolver, in[i].msg, in[i].len,
+			    &from);
 		}
 		/* Short: empty (see udp-batch.c). */
 		if (n < UDP_BATCH) {
@@ -329,54 +359,77 @@ listener_read_udp(struct listener *l)
 	l->udp_ready = true;
 }
 
+/* An event for a token of this front: a listener's or a connection's. */
 void
-listener_event(struct handle *handle, const mio_event *ev)
+front_event(struct front *f, struct handle *handle, const mio_event *ev)
 {
-	(void)ev;
-	if (handle->kind == HANDLE_UDP) {
-		struct listener *l = LISTENER_OF(handle, udp_handle);
+	struct listener *l;
+
+	switch (handle->kind) {
+	case HANDLE_UDP:
+		l = LISTENER_OF(handle, udp_handle);
 		if (l->udp_fd >= 0)
 			listener_read_udp(l);
-	} else {
-		struct listener *l = LISTENER_OF(handle, tcp_handle);
+		break;
+	case HANDLE_TCP_LISTEN:
+		l = LISTENER_OF(handle, tcp_handle);
 		if (l->tcp_fd >= 0)
-			conn_accept_all(l->tcp_fd, &l->tcp_ready);
+			conn_accept_all(f, l->tcp_fd, &l->tcp_ready);
+		break;
+	case HANDLE_CONN:
+		conn_event(handle, ev);
+		break;
+	default:
+		break;
 	}
 }
 
 /* Continues the batches cut short; true if some socket still has more. */
 bool
-listener_run_ready(void)
+front_run_ready(struct front *f)
 {
 	struct listener *l;
 	bool more = false;
 
-	TAILQ_FOREACH(l, &listeners, entry) {
+	TAILQ_FOREACH(l, &f->listeners, entry) {
 		if (l->udp_ready && l->udp_fd >= 0)
 			listener_read_udp(l);
 		if (l->tcp_ready && l->tcp_fd >= 0)
-			conn_accept_all(l->tcp_fd, &l->tcp_ready);
+			conn_accept_all(f, l->tcp_fd, &l->tcp_ready);
 		more |= l->udp_ready || l->tcp_ready;
 	}
 	return more;
 }
 
 void
-listener_send_udp(struct listener *l, const struct addr *to,
-    const uint8_t *msg, size_t len)
+front_run_deferred(struct front *f)
 {
-	udp_send(l->udp_fd, to, msg, len);
+	conn_run_deferred(f);
+}
+
+void
+front_flush(struct front *f)
+{
+	udp_flush(f->udp);
+}
+
+size_t
+front_conn_count(const struct front *f)
+{
+	return f->nconns;
 }
 
 /* Shutting down: no new queries, but the UDP sockets stay open so that
  * the queries in flight can still be answered. */
 void
-listener_stop_reading(void)
+front_stop_reading(struct front *f)
 {
-	const mio_registry *registry = worker_registry();
+	const mio_registry *registry = f->registry;
 	struct listener *l;
 
-	TAILQ_FOREACH(l, &listeners, entry) {
+	f->shutting_down = true;
+
+	TAILQ_FOREACH(l, &f->listeners, entry) {
 		mio_registry_deregister_fd(registry, l->udp_fd);
 		l->udp_ready = false;
 		if (l->tcp_fd >= 0) {
@@ -386,45 +439,54 @@ listener_stop_reading(void)
 		}
 		l->tcp_ready = false;
 	}
+	conn_shutdown(f);
 }
 
 void
-listener_close_all(void)
+front_close_conns(struct front *f)
+{
+	conn_close_all(f);
+}
+
+void
+front_fini(struct front *f)
 {
 	struct listener *l;
 
-	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
-		TAILQ_REMOVE(&listeners, l, entry);
+	conn_close_all(f);
+	while ((l = TAILQ_FIRST(&f->listeners)) != NULL) {
+		TAILQ_REMOVE(&f->listeners, l, entry);
 		listener_free(l);
 	}
 	/* The end of the worker: its datagram buffers go too. */
-	udp_batch_fini();
+	udp_batch_free(f->udp);
+	f->udp = NULL;
 }
 
 /* "ADDR PORT" per listener, replaced atomically, for tests and scripts
  * that start us on port 0. */
 int
-listener_write_portfile(const char *path)
+listener_write_portfile(struct front *f, const char *path)
 {
 	char tmp[300], buf[64];
 	struct listener *l;
-	FILE *f;
+	FILE *out;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "we")) == NULL) {
+	if ((out = fopen(tmp, "we")) == NULL) {
 		log_warn("%s", tmp);
 		return -1;
 	}
-	TAILQ_FOREACH(l, &listeners, entry) {
+	TAILQ_FOREACH(l, &f->listeners, entry) {
 		addr_str(&l->bound, buf, sizeof(buf));
 		*strrchr(buf, ':') = '\0';
 		if (buf[0] == '[') {
 			memmove(buf, buf + 1, strlen(buf));
 			buf[strlen(buf) - 1] = '\0';
 		}
-		fprintf(f, "%s %u\n", buf, addr_port(&l->bound));
+		fprintf(out, "%s %u\n", buf, addr_port(&l->bound));
 	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+	if (fclose(out) != 0 || rename(tmp, path) != 0) {
 		log_warn("%s", path);
 		unlink(tmp);
 		return -1;

@@ -39,7 +39,8 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "miodnsd.h"
+#include "dns/dns.h"
+#include "front/udp-batch.h"
 
 /* The largest answer a queue slot holds: edns-size's maximum. */
 #define UDP_SLOT 4096
@@ -91,13 +92,17 @@ struct udp_inq {
 	uint8_t *bufs;		/* UDP_BATCH times DNS_MAX_MESSAGE */
 };
 
-static WORKER_LOCAL struct udp_inq *inq;
-static WORKER_LOCAL struct udp_out *outq;
+/* One worker's batches, both ways. */
+struct udp_batch {
+	struct udp_inq *inq;
+	struct udp_out *outq;
+	struct counters *counters;
+};
 
 /* Points every slot's header at its buffer and address, once: a batch
  * call then changes only the lengths. */
 static void
-udp_batch_wire(void)
+udp_batch_wire(struct udp_inq *inq, struct udp_out *outq)
 {
 	for (unsigned i = 0; i < UDP_BATCH; i++) {
 		struct msghdr *h = &inq->msgs[i].msg_hdr;
@@ -116,29 +121,37 @@ udp_batch_wire(void)
 	outq->fd = -1;
 }
 
-/* This worker's buffers; 0 or -ENOMEM. */
+/* A worker's buffers; 0 or -ENOMEM. */
 int
-udp_batch_init(void)
+udp_batch_new(struct udp_batch **out, struct counters *counters)
 {
-	if ((inq = calloc(1, sizeof(*inq))) == NULL ||
-	    (inq->bufs = malloc((size_t)UDP_BATCH * DNS_MAX_MESSAGE)) == NULL ||
-	    (outq = calloc(1, sizeof(*outq))) == NULL) {
-		udp_batch_fini();
+	struct udp_batch *ub = calloc(1, sizeof(*ub));
+
+	if (ub == NULL)
+		return -ENOMEM;
+	ub->counters = counters;
+	if ((ub->inq = calloc(1, sizeof(*ub->inq))) == NULL ||
+	    (ub->inq->bufs = malloc((size_t)UDP_BATCH *
+	    DNS_MAX_MESSAGE)) == NULL ||
+	    (ub->outq = calloc(1, sizeof(*ub->outq))) == NULL) {
+		udp_batch_free(ub);
 		return -ENOMEM;
 	}
-	udp_batch_wire();
+	udp_batch_wire(ub->inq, ub->outq);
+	*out = ub;
 	return 0;
 }
 
 void
-udp_batch_fini(void)
+udp_batch_free(struct udp_batch *ub)
 {
-	if (inq != NULL)
-		free(inq->bufs);
-	free(inq);
-	free(outq);
-	inq = NULL;
-	outq = NULL;
+	if (ub == NULL)
+		return;
+	if (ub->inq != NULL)
+		free(ub->inq->bufs);
+	free(ub->inq);
+	free(ub->outq);
+	free(ub);
 }
 
 /*
@@ -146,8 +159,9 @@ udp_batch_fini(void)
  * call). Returns how many, or -1 with errno (EAGAIN: none waiting).
  */
 int
-udp_recv(int fd, struct udp_in **in)
+udp_recv(struct udp_batch *ub, int fd, struct udp_in **in)
 {
+	struct udp_inq *inq = ub->inq;
 	int n;
 
 	/* The kernel shortens each address length to the sender's. */
@@ -164,13 +178,13 @@ udp_recv(int fd, struct udp_in **in)
 }
 
 static void
-udp_send_failed(const struct addr *to)
+udp_send_failed(struct udp_batch *ub, const struct addr *to)
 {
 	char buf[64];
 
 	/* A full send buffer drops the answer, as the network might; the
 	 * client will ask again. */
-	COUNT(udp_send_failed);
+	COUNT(ub->counters, udp_send_failed);
 	log_debug("send to %s: %s", addr_str(to, buf, sizeof(buf)),
 	    strerror(errno));
 }
@@ -178,8 +192,9 @@ udp_send_failed(const struct addr *to)
 /* Sends what is queued; a message the kernel refuses is counted and
  * skipped, and the rest still go. */
 void
-udp_flush(void)
+udp_flush(struct udp_batch *ub)
 {
+	struct udp_out *outq = ub->outq;
 	unsigned off = 0;
 	int r;
 
@@ -189,7 +204,7 @@ udp_flush(void)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			udp_send_failed(&outq->to[off]);
+			udp_send_failed(ub, &outq->to[off]);
 			off++;
 		} else {
 			off += (unsigned)r;
@@ -201,18 +216,20 @@ udp_flush(void)
 
 /* Queues an answer to to on fd (see the top of the file). */
 void
-udp_send(int fd, const struct addr *to, const uint8_t *msg, size_t len)
+udp_send(struct udp_batch *ub, int fd, const struct addr *to,
+    const uint8_t *msg, size_t len)
 {
+	struct udp_out *outq = ub->outq;
 	unsigned i;
 
 	if (len > UDP_SLOT) {
 		if (sendto(fd, msg, len, 0, (const struct sockaddr *)&to->ss,
 		    to->len) != (ssize_t)len)
-			udp_send_failed(to);
+			udp_send_failed(ub, to);
 		return;
 	}
 	if (outq->count == UDP_BATCH || (outq->fd != fd && outq->count > 0))
-		udp_flush();
+		udp_flush(ub);
 	i = outq->count++;
 	outq->fd = fd;
 	memcpy(outq->buf[i], msg, len);
@@ -224,8 +241,8 @@ udp_send(int fd, const struct addr *to, const uint8_t *msg, size_t len)
 
 /* fd is about to close: what is queued for it goes now. */
 void
-udp_flush_fd(int fd)
+udp_flush_fd(struct udp_batch *ub, int fd)
 {
-	if (outq != NULL && outq->fd == fd)
-		udp_flush();
+	if (ub->outq->fd == fd)
+		udp_flush(ub);
 }

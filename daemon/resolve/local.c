@@ -7,7 +7,8 @@
  * loaded into a new zone set at start and on every reload; the set is
  * swapped in only when every zone loaded, so a broken file on SIGHUP
  * leaves the running zones alone. A zone set is immutable and reference
- * counted, so worker threads will be able to share one without locks.
+ * counted, so the workers share one without locks; each worker's resolver
+ * holds a reference (local_use), moved to the new set on reload.
  *
  * The CHAOS class is the server's own: version.bind and version.server
  * say which miodnsd this is, stats.miodnsd shows the counters to the
@@ -21,15 +22,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "miodnsd.h"
+#include "resolve/stages.h"
 #include "zone.h"
 
 #define LOCAL_VERSION "miodnsd " PACKAGE_VERSION
-
-/* The zones this worker answers from: a reference of its own, moved to
- * the new set by worker_apply() after a reload. */
-static WORKER_LOCAL struct zone_set *zones;
 
 /* The origin as the canonical text of logs: "example.test." */
 static const char *
@@ -140,20 +136,15 @@ fail:
 	return -1;
 }
 
-/* Serves set from now on; the old set goes when its last user does. */
+/* The resolver answers from set from now on (it holds the reference);
+ * the old set goes when its last user does. */
 void
-local_zones_use(struct zone_set *set)
+local_use(struct resolver *r, struct zone_set *set)
 {
-	struct zone_set *old = zones;
+	struct zone_set *old = r->zones;
 
-	zones = set;
+	r->zones = set;
 	zone_set_free(old);
-}
-
-void
-local_zones_free(void)
-{
-	local_zones_use(NULL);
 }
 
 static void
@@ -166,10 +157,9 @@ local_refuse(struct zone_response *r)
 
 /* stats.miodnsd: the counters, one "name=value" string each. */
 static void
-local_stats(const struct zone_question *q, const struct addr *from,
-    struct zone_response *r)
+local_stats(const struct config *conf, const struct zone_question *q,
+    const struct addr *from, struct zone_response *r)
 {
-	const struct config *conf = worker_config();
 	struct counters total;
 	struct stats_text text;
 
@@ -188,51 +178,65 @@ local_stats(const struct zone_question *q, const struct addr *from,
 }
 
 static void
-local_chaos(const struct zone_question *q, const struct addr *from,
-    struct zone_response *r)
+local_chaos(const struct config *conf, const struct zone_question *q,
+    const struct addr *from, struct zone_response *r)
 {
 	static const uint8_t stats_name[] = "\5stats\7miodnsd";
 
 	if (zone_answer_version(q, LOCAL_VERSION, r) == 0)
 		return;
 	if (zone_name_equal(q->name, stats_name))
-		local_stats(q, from, r);
+		local_stats(conf, q, from, r);
 	else
 		local_refuse(r);
 }
 
 /*
  * Answers q when it is ours: a name in one of the zones, or the CHAOS
- * class. Returns the length of the reply written to out (r says how to
+ * class. Returns the length of the reply written to out (rep says how to
  * dress it: ID, EDNS, size limit), or 0 when q is to be forwarded.
  */
-size_t
-local_answer(const struct dns_query *q, const struct dns_reply *r,
-    const struct addr *from, uint8_t *out, size_t cap)
+static size_t
+local_answer(struct resolver *r, const struct dns_query *q,
+    const struct dns_reply *rep, const struct addr *from, uint8_t *out,
+    size_t cap)
 {
 	struct zone_question zq = { q->question, q->question_len - 4,
 		q->qtype, q->qclass };
 	struct zone_response zr = { .buf = out };
 	const struct zone *zone = NULL;
-	size_t limit = r->limit < cap ? r->limit : cap;
+	size_t limit = rep->limit < cap ? rep->limit : cap;
 
 	if (q->question == NULL)
 		return 0;
-	if (q->qclass != ZONE_CLASS_CH && (zones == NULL ||
-	    (zone = zone_lookup(zones, zq.name, zq.name_len)) == NULL))
+	if (q->qclass != ZONE_CLASS_CH && (r->zones == NULL ||
+	    (zone = zone_lookup(r->zones, zq.name, zq.name_len)) == NULL))
 		return 0;
-	if ((zr.len = dns_reply_begin(r, out, cap)) == 0)
+	if ((zr.len = dns_reply_begin(rep, out, cap)) == 0)
 		return 0;
 	/* The answer leaves room for our OPT record. */
-	zr.limit = limit - (r->edns ? DNS_OPT_LEN : 0);
+	zr.limit = limit - (rep->edns ? DNS_OPT_LEN : 0);
 	if (zone != NULL) {
 		if (zone_answer(zone, &zq, &zr) != 0)
 			return 0;
-		COUNT(authoritative);
+		COUNT(r->counters, authoritative);
 	} else {
-		local_chaos(&zq, from, &zr);
-		COUNT(chaos);
+		local_chaos(r->conf, &zq, from, &zr);
+		COUNT(r->counters, chaos);
 	}
 	zone_response_patch_header(&zr);
-	return dns_reply_end(r, out, zr.len, cap);
+	return dns_reply_end(rep, out, zr.len, cap);
+}
+
+/* The stage: answers what is ours, lets the rest go on. */
+bool
+stage_local(struct resolver *r, struct request *req)
+{
+	size_t len = local_answer(r, &req->dq, &req->reply, &req->from->addr,
+	    r->reply_buf, sizeof(r->reply_buf));
+
+	if (len == 0)
+		return false;
+	resolve_send(r, req->from, r->reply_buf, len);
+	return true;
 }

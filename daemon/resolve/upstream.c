@@ -25,7 +25,11 @@
  * generator is weak, CVE-2023-31147): random from getrandom(), unique per
  * channel among the queries in flight. c-ares matches answers by ID and
  * question; the attempt passed as callback argument takes the answer back
- * to its fetch (query.c), or nowhere if the fetch has been abandoned.
+ * to its cookie (the pipeline's fetch) through the callback the pipeline
+ * registered in the port, or nowhere if the cookie has been forgotten.
+ *
+ * This file is the c-ares implementation of the pipeline's upstream port
+ * (upstream.h); everything it has is one worker's struct upstreams.
  *
  * A reload that changes the upstreams builds a new set of channels; the
  * old set gets no new queries and is destroyed once its last query is
@@ -41,15 +45,16 @@
 #endif
 
 #include "core/log.h"
+#include "core/queue.h"
 #include "mio-ares.h"
-#include "miodnsd.h"
+#include "resolve/upstream.h"
 
 /* c-ares may not use these buffers in full, but a burst of answers to a
  * busy forwarder should not overflow the kernel's default. */
 #define UPSTREAM_RCVBUF (1 << 20)
 
 struct attempt {
-	struct fetch *fetch;	/* NULL once the fetch ended without us */
+	void *cookie;		/* NULL once the fetch ended without us */
 	struct upstream *upstream;
 	uint16_t id;
 };
@@ -65,6 +70,7 @@ struct upstream {
 };
 
 struct upstream_set {
+	struct upstreams *owner;
 	TAILQ_ENTRY(upstream_set) entry;
 	struct config conf;	/* the settings the channels were made with */
 	struct upstream ups[MIODNSD_MAX_UPSTREAM];
@@ -73,41 +79,65 @@ struct upstream_set {
 	unsigned inflight;
 };
 
-/* Each worker has its own c-ares channels: a channel is not shared
- * between threads. */
-static WORKER_LOCAL struct upstream_set *active;
-static WORKER_LOCAL TAILQ_HEAD(upstream_list, upstream_set) retired;
+/* One worker's channels: a channel is not shared between threads. */
+struct upstreams {
+	struct upstream_port port;	/* first: the pipeline's view */
+	const mio_registry *registry;
+	struct counters *counters;
+	bool log_changes;		/* worker 0 logs, the others follow */
+	struct upstream_set *active;
+	TAILQ_HEAD(upstream_list, upstream_set) retired;
+	uint16_t pool[256];		/* random IDs, fetched in bulk */
+	size_t left;
+};
 
-void
-upstream_worker_init(void)
+static const struct upstream_port_ops upstream_port_ops;
+
+int
+upstreams_new(struct upstreams **out, const mio_registry *registry,
+    struct counters *counters, bool log_changes)
 {
-	TAILQ_INIT(&retired);
+	struct upstreams *u = calloc(1, sizeof(*u));
+
+	if (u == NULL)
+		return -1;
+	u->port.ops = &upstream_port_ops;
+	u->registry = registry;
+	u->counters = counters;
+	u->log_changes = log_changes;
+	TAILQ_INIT(&u->retired);
+	*out = u;
+	return 0;
+}
+
+struct upstream_port *
+upstreams_port(struct upstreams *u)
+{
+	return &u->port;
 }
 
 /* Random bytes, fetched in bulk: one system call per 256 IDs. */
 static uint16_t
-upstream_random16(void)
+upstream_random16(struct upstreams *u)
 {
-	static WORKER_LOCAL uint16_t pool[256];
-	static WORKER_LOCAL size_t left;
-
-	if (left == 0) {
+	if (u->left == 0) {
 #ifdef HAVE_GETRANDOM
-		if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool))
+		if (getrandom(u->pool, sizeof(u->pool), 0) !=
+		    (ssize_t)sizeof(u->pool))
 			fatal("getrandom");
 #else
-		arc4random_buf(pool, sizeof(pool));
+		arc4random_buf(u->pool, sizeof(u->pool));
 #endif
-		left = sizeof(pool) / sizeof(pool[0]);
+		u->left = sizeof(u->pool) / sizeof(u->pool[0]);
 	}
-	return pool[--left];
+	return u->pool[--u->left];
 }
 
 static bool
 upstream_take_id(struct upstream *u, uint16_t *id)
 {
 	for (int tries = 0; tries < 64; tries++) {
-		uint16_t v = upstream_random16();
+		uint16_t v = upstream_random16(u->set->owner);
 		if (u->ids_in_use[v >> 3] & (1u << (v & 7)))
 			continue;
 		u->ids_in_use[v >> 3] |= (uint8_t)(1u << (v & 7));
@@ -160,7 +190,8 @@ upstream_channel(struct upstream *u, const struct config *conf)
 	optmask |= ARES_OPT_MAXTIMEOUTMS;
 	o.maxtimeout = (int)conf->upstream_timeout_ms;
 #endif
-	if ((rc = mio_ares_new(worker_registry(), &o, optmask, &u->ares)) != 0) {
+	if ((rc = mio_ares_new(u->set->owner->registry, &o, optmask,
+	    &u->ares)) != 0) {
 		log_warnx("c-ares channel for %s: %s", u->name,
 		    mio_strerror(rc));
 		return -1;
@@ -186,16 +217,18 @@ upstream_set_free(struct upstream_set *set)
 
 /* Makes conf's upstreams active; 0, or -1 with the old ones kept. */
 int
-upstream_configure(const struct config *conf)
+upstreams_configure(struct upstreams *ups, const struct config *conf)
 {
 	struct upstream_set *set;
 
-	if (active != NULL && config_same_upstreams(&active->conf, conf))
+	if (ups->active != NULL &&
+	    config_same_upstreams(&ups->active->conf, conf))
 		return 0;
 	if ((set = calloc(1, sizeof(*set))) == NULL) {
 		log_warn("upstream_configure");
 		return -1;
 	}
+	set->owner = ups;
 	set->conf = *conf;
 	for (int i = 0; i < conf->nupstream; i++) {
 		struct upstream *u = &set->ups[set->n];
@@ -207,19 +240,14 @@ upstream_configure(const struct config *conf)
 			return -1;
 		}
 		set->n++;
-		if (worker_id() == 0)
+		if (ups->log_changes)
 			log_info("forwarding to %s", u->name);
 	}
-	if (active != NULL)
-		TAILQ_INSERT_TAIL(&retired, active, entry);
-	active = set;
+	if (ups->active != NULL)
+		TAILQ_INSERT_TAIL(&ups->retired, ups->active, entry);
+	ups->active = set;
+	ups->port.count = set->n;
 	return 0;
-}
-
-unsigned
-upstream_count(void)
-{
-	return active != NULL ? active->n : 0;
 }
 
 static void
@@ -228,7 +256,11 @@ upstream_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 {
 	struct attempt *a = arg;
 	struct upstream *u = a->upstream;
-	struct fetch *f = a->fetch;
+	struct upstreams *ups = u->set->owner;
+	void *cookie = a->cookie;
+	enum upstream_status st = status == ARES_SUCCESS ? UPSTREAM_ANSWER :
+	    status == ARES_EDESTRUCTION || status == ARES_ECANCELLED ?
+	    UPSTREAM_GONE : UPSTREAM_FAILED;
 
 	(void)timeouts;
 	upstream_release_id(u, a->id);
@@ -240,24 +272,25 @@ upstream_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 	} else {
 		u->failed++;
 		if (status == ARES_ETIMEOUT)
-			COUNT(upstream_timeouts);
+			COUNT(ups->counters, upstream_timeouts);
 		log_debug("%s: %s", u->name, ares_strerror(status));
 	}
 	free(a);
-	if (f != NULL)
-		fetch_upstream_done(f, status, abuf,
-		    abuf != NULL && alen > 0 ? (size_t)alen : 0);
+	if (cookie != NULL)
+		ups->port.answer(cookie, st, abuf,
+		    abuf != NULL && alen > 0 ? (size_t)alen : 0,
+		    st == UPSTREAM_ANSWER ? "unusable answer" :
+		    ares_strerror(status));
 }
 
-/*
- * Sends msg (its ID is set here) for attempt number `attempt` of f: the
- * first goes to the upstream that answered last, later ones to the next.
- * Returns false if there is no upstream; otherwise the answer or failure
- * arrives through fetch_upstream_done(), possibly before this returns.
- */
-bool
-upstream_send(struct fetch *f, unsigned attempt, uint8_t *msg, size_t len)
+/* The port's send (upstream.h): the first attempt goes to the upstream
+ * that answered last, later ones to the next. */
+static bool
+upstream_send(struct upstream_port *port, unsigned attempt, uint8_t *msg,
+    size_t len, void *cookie, struct attempt **slot)
 {
+	struct upstreams *ups = (struct upstreams *)port;
+	struct upstream_set *active = ups->active;
 	struct upstream *u;
 	struct attempt *a;
 
@@ -270,24 +303,30 @@ upstream_send(struct fetch *f, unsigned attempt, uint8_t *msg, size_t len)
 		free(a);
 		return false;
 	}
-	a->fetch = f;
+	a->cookie = cookie;
 	a->upstream = u;
 	msg[0] = (uint8_t)(a->id >> 8);
 	msg[1] = (uint8_t)a->id;
 	u->inflight++;
 	u->set->inflight++;
 	u->sent++;
-	COUNT(upstream_sent);
-	fetch_link_attempt(f, a);
+	COUNT(ups->counters, upstream_sent);
+	*slot = a;
 	mio_ares_send(u->ares, msg, (int)len, upstream_answer, a);
 	return true;
 }
 
-void
-upstream_forget(struct attempt *a)
+static void
+upstream_forget(struct upstream_port *port, struct attempt *a)
 {
-	a->fetch = NULL;
+	(void)port;
+	a->cookie = NULL;
 }
+
+static const struct upstream_port_ops upstream_port_ops = {
+	.send = upstream_send,
+	.forget = upstream_forget,
+};
 
 static bool
 upstream_set_event(struct upstream_set *set, const mio_event *ev)
@@ -301,13 +340,13 @@ upstream_set_event(struct upstream_set *set, const mio_event *ev)
 
 /* Hands ev to the channel it belongs to; false if it is not c-ares'. */
 bool
-upstream_event(const mio_event *ev)
+upstreams_event(struct upstreams *ups, const mio_event *ev)
 {
 	struct upstream_set *set;
 
-	if (active != NULL && upstream_set_event(active, ev))
+	if (ups->active != NULL && upstream_set_event(ups->active, ev))
 		return true;
-	TAILQ_FOREACH(set, &retired, entry) {
+	TAILQ_FOREACH(set, &ups->retired, entry) {
 		if (upstream_set_event(set, ev))
 			return true;
 	}
@@ -325,13 +364,14 @@ upstream_set_timeout(struct upstream_set *set, const struct timespec *t,
 
 /* Folds every channel's next timeout into max (buf may end up used). */
 const struct timespec *
-upstream_timeout(const struct timespec *max, struct timespec *buf)
+upstreams_timeout(struct upstreams *ups, const struct timespec *max,
+    struct timespec *buf)
 {
 	struct upstream_set *set;
 
-	if (active != NULL)
-		max = upstream_set_timeout(active, max, buf);
-	TAILQ_FOREACH(set, &retired, entry)
+	if (ups->active != NULL)
+		max = upstream_set_timeout(ups->active, max, buf);
+	TAILQ_FOREACH(set, &ups->retired, entry)
 		max = upstream_set_timeout(set, max, buf);
 	return max;
 }
@@ -350,26 +390,26 @@ upstream_set_process_timeouts(struct upstream_set *set)
 }
 
 void
-upstream_process_timeouts(void)
+upstreams_process_timeouts(struct upstreams *ups)
 {
 	struct upstream_set *set;
 
-	if (active != NULL)
-		upstream_set_process_timeouts(active);
-	TAILQ_FOREACH(set, &retired, entry)
+	if (ups->active != NULL)
+		upstream_set_process_timeouts(ups->active);
+	TAILQ_FOREACH(set, &ups->retired, entry)
 		upstream_set_process_timeouts(set);
 }
 
 /* Destroys retired sets whose last query is over; outside callbacks. */
 void
-upstream_reap(void)
+upstreams_reap(struct upstreams *ups)
 {
 	struct upstream_set *set, *next;
 
-	TAILQ_FOREACH_SAFE(set, &retired, entry, next) {
+	TAILQ_FOREACH_SAFE(set, &ups->retired, entry, next) {
 		if (set->inflight > 0)
 			continue;
-		TAILQ_REMOVE(&retired, set, entry);
+		TAILQ_REMOVE(&ups->retired, set, entry);
 		upstream_set_free(set);
 	}
 }
@@ -377,24 +417,27 @@ upstream_reap(void)
 /* At exit. Queries still in c-ares end with ARES_EDESTRUCTION, and their
  * attempts are freed by upstream_answer(). */
 void
-upstream_free_all(void)
+upstreams_free(struct upstreams *ups)
 {
 	struct upstream_set *set;
 
-	while ((set = TAILQ_FIRST(&retired)) != NULL) {
-		TAILQ_REMOVE(&retired, set, entry);
+	if (ups == NULL)
+		return;
+	while ((set = TAILQ_FIRST(&ups->retired)) != NULL) {
+		TAILQ_REMOVE(&ups->retired, set, entry);
 		upstream_set_free(set);
 	}
-	if (active != NULL)
-		upstream_set_free(active);
-	active = NULL;
+	if (ups->active != NULL)
+		upstream_set_free(ups->active);
+	free(ups);
 }
 
 void
-upstream_log_counters(void)
+upstreams_log_counters(struct upstreams *ups, unsigned nworkers)
 {
 	/* Per worker: another worker's channels are not ours to read. */
-	const char *whose = worker_count() > 1 ? " (worker 0's share)" : "";
+	const char *whose = nworkers > 1 ? " (worker 0's share)" : "";
+	const struct upstream_set *active = ups->active;
 
 	for (unsigned i = 0; active != NULL && i < active->n; i++) {
 		const struct upstream *u = &active->ups[i];

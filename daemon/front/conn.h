@@ -1,0 +1,22 @@
+/*
+ * conn.h - DNS over TCP: the connections of one worker's front (conn.c).
+ * listener.c accepts them; the rest is driven by their events.
+ */
+#ifndef MIODNSD_CONN_H
+#define MIODNSD_CONN_H
+
+#include <stdbool.h>
+
+#include "front/front.h"
+
+/* Accepts a batch from listen_fd; *more says whether the batch ran out
+ * before the backlog did. */
+void conn_accept_all(struct front *f, int listen_fd, bool *more);
+void conn_event(struct handle *handle, const mio_event *ev);
+/* After each batch: resume paused connections, free the closed. */
+void conn_run_deferred(struct front *f);
+/* Shutting down: no new queries; connections close once answered. */
+void conn_shutdown(struct front *f);
+void conn_close_all(struct front *f);
+
+#endif /* MIODNSD_CONN_H */

@@ -1,0 +1,219 @@
+/*
+ * fetch.c - the last stage: one upstream question and its attempts, and
+ * the answer that ends it.
+ *
+ * A fetch is made for a query that merged with nobody (stage_fetch) and
+ * sent through the upstream port (upstream.h), which calls
+ * fetch_upstream_done(), the callback the pipeline registered, with the
+ * outcome. A fetch that nobody waits for any more (every waiter's
+ * deadline passed, or shutdown) is abandoned by query.c: its attempt is
+ * forgotten by the port, and its outcome goes nowhere (c-ares 1.18 cannot
+ * cancel one query).
+ *
+ * Attempts: a failed attempt moves on to the next upstream while the
+ * fetch has time left, at most once per upstream, or twice with a single
+ * one for lost datagrams. An answer with RCODE SERVFAIL, REFUSED or NOTIMP
+ * is tried elsewhere and relayed if no other upstream is left. An answer
+ * the cache accepts (cache_insert() decides: NOERROR and RFC 2308 negative
+ * answers) is stored before the waiters are answered. Per-domain upstreams
+ * would choose the port here, by the question's name.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "resolve/stages.h"
+
+static void fetch_attempt(struct fetch *f);
+
+/* Answers q with the fetch's outcome and ends it. */
+void
+query_deliver(struct query *q, const struct fetch_outcome *o)
+{
+	struct resolver *r = q->resolver;
+	struct dns_reply reply;
+	size_t len = 0;
+	bool truncated;
+
+	q->fetch = NULL;
+	if (o->abuf == NULL) {
+		query_servfail(q);
+		return;
+	}
+	resolve_reply_to(r, &q->dq, q->limit, &reply);
+	if (dns_build_answer(&reply, o->abuf, o->alen, r->reply_buf,
+	    sizeof(r->reply_buf), &len, &truncated) < 0) {
+		query_servfail(q);
+		return;
+	}
+	resolve_send(r, &q->client, r->reply_buf, len);
+	query_finish(q);
+}
+
+static void
+fetch_deliver_cb(void *arg, void *cookie)
+{
+	query_deliver(cookie, arg);
+}
+
+/* Ends f with an answer (stored in the cache if it is fit to be) or, with
+ * abuf NULL, a SERVFAIL for everyone waiting. */
+static void
+fetch_finish(struct fetch *f, const uint8_t *abuf, size_t alen)
+{
+	struct resolver *r = f->resolver;
+	struct fetch_outcome o = { abuf, alen };
+	enum cache_insert_result res;
+
+	if (abuf != NULL && f->keyed) {
+		res = cache_insert(r->cache, &f->key,
+		    timers_now(r->timers) / 1000, abuf, alen);
+		if (res != CACHE_INSERT_STORED)
+			log_debug2("not cached: %s",
+			    cache_insert_result_str(res));
+	}
+	f->attempt = NULL;
+	if (f->solo != NULL)
+		query_deliver(f->solo, &o);
+	else
+		inflight_complete(r->inflight, &f->key, fetch_deliver_cb, &o);
+	free(f);
+}
+
+/* Sends f to its next upstream. f may be gone when this returns: the
+ * port can call back before its send returns. */
+static void
+fetch_attempt(struct fetch *f)
+{
+	struct resolver *r = f->resolver;
+	struct upstream_port *port = r->upstream;
+	uint8_t msg[12 + QUERY_QUESTION_MAX + 11];
+	size_t len = dns_build_upstream(&f->dq, (uint16_t)r->conf->edns_size,
+	    msg, sizeof(msg));
+	unsigned attempt = f->attempts++;
+
+	if (len == 0 || !port->ops->send(port, attempt, msg, len, f,
+	    &f->attempt)) {
+		COUNT(r->counters, servfail_upstream);
+		fetch_finish(f, NULL, 0);
+	}
+}
+
+/* Whether another attempt fits: time left, and an upstream not yet tried
+ * (after an answer) or any attempt left (after silence or an error). */
+static bool
+fetch_can_retry(const struct fetch *f, bool answered)
+{
+	unsigned n = f->resolver->upstream->count;
+
+	if (f->until_ms <= timers_now(f->resolver->timers))
+		return false;
+	if (answered)
+		return f->attempts < n;
+	return f->attempts < (n > 1 ? n : 2);
+}
+
+static bool
+fetch_rcode_is_failure(int rcode)
+{
+	return rcode == DNS_RCODE_SERVFAIL || rcode == DNS_RCODE_REFUSED ||
+	    rcode == DNS_RCODE_NOTIMP || rcode == DNS_RCODE_FORMERR;
+}
+
+/* The answer's RCODE once dressed for the first client (what fails there
+ * would fail for every client), or -1 if it is unusable. */
+static int
+fetch_check_answer(struct fetch *f, const uint8_t *abuf, size_t alen)
+{
+	struct resolver *r = f->resolver;
+	struct dns_reply reply;
+	size_t len = 0;
+	bool truncated = false;
+	int rcode;
+
+	resolve_reply_to(r, &f->dq, DNS_MAX_MESSAGE, &reply);
+	rcode = dns_build_answer(&reply, abuf, alen, r->reply_buf,
+	    sizeof(r->reply_buf), &len, &truncated);
+	if (rcode < 0)
+		COUNT(r->counters, upstream_bad_answers);
+	return rcode;
+}
+
+/* The callback registered in the upstream port: an attempt's outcome. */
+void
+fetch_upstream_done(void *cookie, enum upstream_status status,
+    const uint8_t *abuf, size_t alen, const char *why)
+{
+	struct fetch *f = cookie;
+	struct resolver *r = f->resolver;
+	int rcode = -1;
+
+	f->attempt = NULL;
+	if (status == UPSTREAM_ANSWER) {
+		rcode = fetch_check_answer(f, abuf, alen);
+		if (rcode >= 0 && !fetch_rcode_is_failure(rcode)) {
+			fetch_finish(f, abuf, alen);
+			return;
+		}
+	}
+	if (status != UPSTREAM_GONE && fetch_can_retry(f, rcode >= 0)) {
+		COUNT(r->counters, upstream_retries);
+		fetch_attempt(f);
+		return;
+	}
+	if (rcode >= 0 && rcode != DNS_RCODE_FORMERR) {
+		/* The upstream's own SERVFAIL, REFUSED or NOTIMP. */
+		fetch_finish(f, abuf, alen);
+		return;
+	}
+	COUNT(r->counters, servfail_upstream);
+	log_debug2("upstream failure (%s): SERVFAIL", why);
+	fetch_finish(f, NULL, 0);
+}
+
+/* A fetch for q's question; NULL without memory. */
+static struct fetch *
+fetch_new(struct resolver *r, const struct query *q,
+    const struct cache_key *key)
+{
+	struct fetch *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	f->resolver = r;
+	if (key != NULL) {
+		f->key = *key;
+		f->keyed = true;
+	}
+	f->dq = q->dq;
+	memcpy(f->question, q->question, q->dq.question_len);
+	f->dq.question = f->question;
+	f->until_ms = q->deadline.when_ms;
+	return f;
+}
+
+/* Starts the upstream work of a query the merge stage did not merge: a
+ * fetch the in-flight entry owns (NEW), or one of its own (past
+ * max-waiters, or no key). */
+bool
+stage_fetch(struct resolver *r, struct request *req)
+{
+	struct query *q = req->query;
+	bool owned = req->join == INFLIGHT_NEW;
+	struct fetch *f = fetch_new(r, q, req->keyed ? &req->key : NULL);
+
+	if (f == NULL) {
+		COUNT(r->counters, servfail_upstream);
+		query_servfail(q);
+		return true;
+	}
+	if (owned) {
+		inflight_set_pending(&q->waiter, f);
+	} else {
+		f->solo = q;
+		q->fetch = f;
+	}
+	fetch_attempt(f);
+	return true;
+}

@@ -1,0 +1,121 @@
+/*
+ * stages.h - inside the pipeline: the query, the fetch, the request a
+ * query is while it goes down the stages, and the stages themselves.
+ * Only resolve/ includes it.
+ *
+ * A stage is bool stage_NAME(struct resolver *r, struct request *req):
+ * true when it ended the query (answered, dropped, or handed it to
+ * something that will answer it later), false to let the next stage have
+ * it. resolve_query() (query.c) lists them in order.
+ */
+#ifndef MIODNSD_STAGES_H
+#define MIODNSD_STAGES_H
+
+#include <string.h>
+
+#include "dns/cache.h"
+#include "dns/inflight.h"
+#include "resolve/resolve.h"
+
+/* The longest question: a 255-octet name, type and class. */
+#define QUERY_QUESTION_MAX (255 + 4)
+
+/* One upstream question, shared by the queries waiting for it. */
+struct fetch {
+	struct resolver *resolver;
+	struct cache_key key;
+	struct dns_query dq;		/* the first client's; dq.question
+					 * points to question */
+	uint8_t question[QUERY_QUESTION_MAX];
+	struct attempt *attempt;	/* the attempt in flight, if any */
+	unsigned attempts;
+	uint64_t until_ms;		/* no new attempt after this */
+	struct query *solo;		/* unmerged: its one query */
+	bool keyed;			/* key is set: may be cached */
+};
+
+/* A query the pipeline kept: it waits for a fetch or its deadline. */
+struct query {
+	struct resolver *resolver;
+	struct timer deadline;
+	TAILQ_ENTRY(query) entry;
+	struct client client;
+	struct dns_query dq;		/* dq.question points to question */
+	uint8_t question[QUERY_QUESTION_MAX];
+	size_t limit;			/* the client's largest answer */
+	struct inflight_waiter waiter;	/* merged: waits for a fetch */
+	struct fetch *fetch;		/* unmerged: its own fetch */
+};
+
+/* A query on its way down the stages; lives on resolve_query()'s stack. */
+struct request {
+	const struct client *from;
+	const uint8_t *msg;		/* the client's, as it came */
+	size_t len;
+	enum dns_verdict verdict;
+	struct dns_query dq;		/* points into the client's message */
+	struct dns_reply reply;		/* how to dress its reply */
+	struct cache_key key;		/* set by the cache stage if keyed */
+	bool keyed;
+	struct query *query;		/* once admitted */
+	enum inflight_join_result join;	/* set by the merge stage */
+};
+
+/* The stages, in the order resolve_query() runs them. */
+bool stage_check(struct resolver *r, struct request *req);	/* check.c */
+bool stage_local(struct resolver *r, struct request *req);	/* local.c */
+bool stage_forward(struct resolver *r, struct request *req);	/* cached.c */
+bool stage_cache(struct resolver *r, struct request *req);	/* cached.c */
+bool stage_admit(struct resolver *r, struct request *req);	/* query.c */
+bool stage_merge(struct resolver *r, struct request *req);	/* merge.c */
+bool stage_fetch(struct resolver *r, struct request *req);	/* fetch.c */
+
+/* How to dress a reply to dq within limit. Inline, like resolve_send():
+ * both are on the path of every cache hit. */
+static inline void
+resolve_reply_to(const struct resolver *r, const struct dns_query *dq,
+    size_t limit, struct dns_reply *reply)
+{
+	memset(reply, 0, sizeof(*reply));
+	reply->id = dq->id;
+	reply->flags1 = dq->flags1;
+	reply->flags2 = dq->flags2;
+	reply->question = dq->question;
+	reply->question_len = dq->question_len;
+	reply->edns = dq->edns;
+	reply->edns_do = dq->edns_do;
+	reply->edns_size = (uint16_t)r->conf->edns_size;
+	reply->limit = limit;
+}
+
+/* Sends through the client's handle; a forgotten handle (ops NULL)
+ * swallows the reply. */
+static inline void
+resolve_send(struct resolver *r, const struct client *to, const uint8_t *msg,
+    size_t len)
+{
+	if (len == 0 || to->ops == NULL)
+		return;
+	to->ops->send(to, msg, len);
+	counters_count_reply(r->counters, msg, len);
+}
+
+/* reply.c: error replies. query.c: the end of a kept query. */
+void resolve_send_error(struct resolver *r, const struct dns_query *dq,
+    const struct client *to, size_t limit, int rcode);
+void query_servfail(struct query *q);
+void query_finish(struct query *q);
+
+/* fetch.c: the outcome of a fetch, for each query waiting for it. */
+struct fetch_outcome {
+	const uint8_t *abuf;		/* NULL: SERVFAIL */
+	size_t alen;
+};
+void query_deliver(struct query *q, const struct fetch_outcome *o);
+void fetch_upstream_done(void *cookie, enum upstream_status status,
+    const uint8_t *abuf, size_t alen, const char *why);
+
+/* local.c: this worker's zones. */
+void local_use(struct resolver *r, struct zone_set *zones);
+
+#endif /* MIODNSD_STAGES_H */
