@@ -1,0 +1,553 @@
+/*
+ * t/query.c - miodnsd's query pipeline (daemon/resolve/) replayed without
+ * a network: a fake transport whose client handles record every reply and
+ * every detach, and a fake upstream port that records every attempt and
+ * answers only when a scenario says so. No socket, no c-ares, no poll;
+ * time is the test's, moved by hand to fire deadlines.
+ *
+ * This is the seam unbound's testcode/fake_event.c gives its worker: the
+ * pipeline sees only struct client (client.h) and struct upstream_port
+ * (upstream.h), so every scenario below runs the real stages, cache,
+ * in-flight table and zones.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/cache.h"
+#include "resolve/resolve.h"
+#include "tap.h"
+#include "zone.h"
+
+#define MAX_SENT 64
+#define MAX_REPLIES 64
+
+/* ---- the fake upstream port --------------------------------------------- */
+
+/* What the pipeline sees as an attempt: here, an index into sent[]. */
+struct attempt {
+	unsigned index;
+};
+
+static struct fake_upstream {
+	struct upstream_port port;
+	struct sent {
+		struct attempt attempt;
+		void *cookie;
+		unsigned number;	/* the pipeline's attempt number */
+		uint8_t msg[512];
+		size_t len;
+		bool forgotten, answered;
+	} sent[MAX_SENT];
+	unsigned nsent;
+	bool refuse;			/* send() fails */
+} up;
+
+static bool
+fake_send(struct upstream_port *port, unsigned attempt, uint8_t *msg,
+    size_t len, void *cookie, struct attempt **slot)
+{
+	struct sent *s;
+
+	(void)port;
+	if (up.refuse || up.nsent == MAX_SENT || len > sizeof(s->msg))
+		return false;
+	s = &up.sent[up.nsent];
+	memset(s, 0, sizeof(*s));
+	s->attempt.index = up.nsent++;
+	s->cookie = cookie;
+	s->number = attempt;
+	memcpy(s->msg, msg, len);
+	s->len = len;
+	*slot = &s->attempt;
+	return true;
+}
+
+static void
+fake_forget(struct upstream_port *port, struct attempt *a)
+{
+	(void)port;
+	up.sent[a->index].forgotten = true;
+}
+
+static const struct upstream_port_ops fake_port_ops = {
+	.send = fake_send,
+	.forget = fake_forget,
+};
+
+/* ---- the fake transport ------------------------------------------------- */
+
+static struct reply {
+	void *owner;			/* the handle's owner */
+	uint8_t msg[1024];
+	size_t len;
+} replies[MAX_REPLIES];
+static unsigned nreplies;
+static unsigned ndetached;
+
+static void
+fake_client_send(const struct client *c, const uint8_t *msg, size_t len)
+{
+	struct reply *r;
+
+	if (nreplies == MAX_REPLIES)
+		bail("more than %d replies", MAX_REPLIES);
+	r = &replies[nreplies++];
+	r->owner = c->owner;
+	r->len = len < sizeof(r->msg) ? len : sizeof(r->msg);
+	memcpy(r->msg, msg, r->len);
+}
+
+static void
+fake_client_detach(const struct client *c)
+{
+	(void)c;
+	ndetached++;
+}
+
+static const struct client_ops fake_udp_ops = {
+	.send = fake_client_send,
+	.detach = NULL,
+	.stream = false,
+};
+
+static const struct client_ops fake_tcp_ops = {
+	.send = fake_client_send,
+	.detach = fake_client_detach,
+	.stream = true,
+};
+
+/* Owners: any distinct addresses will do. */
+static int owner_a, owner_b, owner_c, owner_tcp;
+
+/* ---- messages ----------------------------------------------------------- */
+
+/* A query for name (dotted, no final dot) and qtype, RD set, no EDNS. */
+static size_t
+make_query(uint8_t *out, uint16_t id, const char *name, uint16_t qtype,
+    uint8_t opcode)
+{
+	size_t n = 12;
+	const char *p = name;
+
+	memset(out, 0, 12);
+	out[0] = (uint8_t)(id >> 8);
+	out[1] = (uint8_t)id;
+	out[2] = (uint8_t)(0x01 | (opcode << 3));
+	out[5] = 1;
+	while (*p != '\0') {
+		const char *dot = strchr(p, '.');
+		size_t label = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		out[n++] = (uint8_t)label;
+		memcpy(out + n, p, label);
+		n += label;
+		p += label + (dot != NULL);
+	}
+	out[n++] = 0;
+	out[n++] = (uint8_t)(qtype >> 8);
+	out[n++] = (uint8_t)qtype;
+	out[n++] = 0;
+	out[n++] = 1;
+	return n;
+}
+
+/* The length of the header and question of a message. */
+static size_t
+question_end(const uint8_t *msg)
+{
+	size_t n = 12;
+
+	while (msg[n] != 0)
+		n += 1 + msg[n];
+	return n + 5;
+}
+
+/* The upstream's answer to sent query s: rcode, and with NOERROR one A
+ * record 192.0.2.last with TTL 300. */
+static size_t
+make_answer(const struct sent *s, uint8_t *out, int rcode, uint8_t last)
+{
+	size_t n = question_end(s->msg);
+	static const uint8_t rr[] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44,
+		0, 4, 192, 0, 2 };
+
+	memcpy(out, s->msg, n);
+	out[2] |= 0x80;				/* QR */
+	out[3] = (uint8_t)(0x80 | rcode);	/* RA */
+	out[10] = out[11] = 0;			/* no OPT */
+	if (rcode != 0)
+		return n;
+	out[7] = 1;
+	memcpy(out + n, rr, sizeof(rr));
+	n += sizeof(rr);
+	out[n++] = last;
+	return n;
+}
+
+/* The upstream answers its n-th attempt, unless it was forgotten (as
+ * upstream.c drops an attempt whose fetch is gone). */
+static void
+upstream_answers(unsigned n, int rcode, uint8_t last)
+{
+	uint8_t buf[600];
+	size_t len;
+
+	if (n >= up.nsent)
+		bail("no attempt %u", n);
+	up.sent[n].answered = true;
+	if (up.sent[n].forgotten)
+		return;
+	len = make_answer(&up.sent[n], buf, rcode, last);
+	up.port.answer(up.sent[n].cookie, UPSTREAM_ANSWER, buf, len, "test");
+}
+
+static void
+upstream_fails(unsigned n)
+{
+	up.sent[n].answered = true;
+	if (!up.sent[n].forgotten)
+		up.port.answer(up.sent[n].cookie, UPSTREAM_FAILED, NULL, 0,
+		    "timeout");
+}
+
+static unsigned
+reply_id(const struct reply *r)
+{
+	return (unsigned)(r->msg[0] << 8 | r->msg[1]);
+}
+
+static int
+reply_rcode(const struct reply *r)
+{
+	return r->msg[3] & 0xf;
+}
+
+/* The last octet of the reply's A record, or -1 without one. */
+static int
+reply_last_octet(const struct reply *r)
+{
+	if (r->len < 16 || r->msg[7] != 1)
+		return -1;
+	return r->msg[r->len - 1];
+}
+
+/* ---- the pipeline under test -------------------------------------------- */
+
+static struct config conf;
+static struct counters counters;
+static struct timers timers;
+static struct resolver *res;
+
+static struct cache *
+new_cache(void)
+{
+	struct cache_config cc;
+	struct cache *c;
+
+	cache_config_defaults(&cc);
+	memset(cc.seed, 7, sizeof(cc.seed));
+	if (cache_new(&c, &cc) != 0)
+		bail("cache_new");
+	return c;
+}
+
+static struct zone_set *
+new_zones(void)
+{
+	struct zone_set *zones;
+
+	if (local_zones_load(&conf, &zones) != 0)
+		bail("local_zones_load");
+	return zones;
+}
+
+static void
+setup(void)
+{
+	log_init(true, -2);
+	config_defaults(&conf);
+	conf.builtin_zones = BUILTIN_LOCALHOST;
+	conf.timeout_ms = 3000;
+	timers_init(&timers);
+	timers.now_ms = 1000000;
+	up.port.ops = &fake_port_ops;
+	up.port.count = 2;
+	if (resolver_new(&res, &conf, &counters, &timers, &up.port) != 0 ||
+	    resolver_use(res, new_cache(), new_zones()) != 0)
+		bail("resolver_new");
+	ok(up.port.answer != NULL,
+	    "the pipeline registered its answer callback in the port");
+}
+
+/* A query from owner over ops; the pipeline's verdict (kept or not). */
+static bool
+ask(const struct client_ops *ops, void *owner, uint16_t id,
+    const char *name, uint16_t qtype)
+{
+	struct client c = { .ops = ops, .owner = owner };
+	uint8_t msg[300];
+	size_t len = make_query(msg, id, name, qtype, 0);
+
+	return resolve_query(res, msg, len, &c);
+}
+
+static void
+reset_log(void)
+{
+	nreplies = 0;
+	ndetached = 0;
+}
+
+/* ---- the scenarios ------------------------------------------------------ */
+
+static void
+test_miss_then_hit(void)
+{
+	reset_log();
+	ok(ask(&fake_udp_ops, &owner_a, 0x1111, "www.example.org", 1),
+	    "miss: the pipeline keeps the query");
+	is_int(up.nsent, 1, "miss: one attempt upstream");
+	is_int(nreplies, 0, "miss: no reply before the upstream answers");
+	is_int(resolve_count(res), 1, "miss: one query in flight");
+	is_int(counters.cache_misses, 1, "miss: counted as a miss");
+	upstream_answers(0, 0, 1);
+	is_int(nreplies, 1, "miss: answered once the upstream answered");
+	ok(replies[0].owner == &owner_a, "miss: to the client who asked");
+	is_int(reply_id(&replies[0]), 0x1111, "miss: with its ID");
+	is_int(reply_last_octet(&replies[0]), 1, "miss: the upstream's A");
+	is_int(resolve_count(res), 0, "miss: nothing left in flight");
+
+	reset_log();
+	ok(!ask(&fake_udp_ops, &owner_b, 0x2222, "WWW.example.ORG", 1),
+	    "hit: answered at once, nothing kept");
+	is_int(up.nsent, 1, "hit: nothing sent upstream");
+	is_int(nreplies, 1, "hit: one reply");
+	ok(replies[0].owner == &owner_b, "hit: to the second client");
+	is_int(reply_id(&replies[0]), 0x2222, "hit: with the second ID");
+	ok(memcmp(replies[0].msg + 13, "WWW", 3) == 0,
+	    "hit: the question in the client's own case");
+	is_int(reply_last_octet(&replies[0]), 1, "hit: the cached A");
+	is_int(counters.cache_hits, 1, "hit: counted as a hit");
+}
+
+static void
+test_merged(void)
+{
+	unsigned before = up.nsent;
+
+	reset_log();
+	ok(ask(&fake_udp_ops, &owner_a, 0xa001, "merge.example.org", 1) &&
+	    ask(&fake_udp_ops, &owner_b, 0xa002, "merge.example.org", 1) &&
+	    ask(&fake_udp_ops, &owner_c, 0xa003, "merge.example.org", 1),
+	    "merge: three identical queries kept");
+	is_int(up.nsent - before, 1, "merge: one attempt for all three");
+	is_int(counters.merged, 2, "merge: two merged");
+	is_int(resolve_count(res), 3, "merge: three in flight");
+	upstream_answers(before, 0, 2);
+	is_int(nreplies, 3, "merge: three replies from one answer");
+	ok(reply_id(&replies[0]) == 0xa001 && reply_id(&replies[1]) ==
+	    0xa002 && reply_id(&replies[2]) == 0xa003,
+	    "merge: each with its own ID, in the order they came");
+	ok(replies[0].owner == &owner_a && replies[1].owner == &owner_b &&
+	    replies[2].owner == &owner_c, "merge: each to its own client");
+	is_int(resolve_count(res), 0, "merge: nothing left in flight");
+}
+
+static void
+test_failover(void)
+{
+	unsigned first = up.nsent;
+
+	reset_log();
+	ask(&fake_udp_ops, &owner_a, 0xb001, "fail.example.org", 1);
+	upstream_answers(first, 2, 0);		/* SERVFAIL */
+	is_int(up.nsent - first, 2,
+	    "failover: an upstream's SERVFAIL is tried elsewhere");
+	is_int(up.sent[first + 1].number, 1,
+	    "failover: as the fetch's second attempt (the next upstream)");
+	is_int(nreplies, 0, "failover: the client waits meanwhile");
+	is_int(counters.upstream_retries, 1, "failover: counted as a retry");
+	upstream_answers(first + 1, 0, 3);
+	is_int(nreplies, 1, "failover: the second upstream's answer");
+	is_int(reply_rcode(&replies[0]), 0, "failover: NOERROR");
+	is_int(reply_last_octet(&replies[0]), 3, "failover: its A record");
+
+	/* Both upstreams SERVFAIL: the last one's answer is relayed. */
+	reset_log();
+	first = up.nsent;
+	ask(&fake_udp_ops, &owner_a, 0xb002, "fail2.example.org", 1);
+	upstream_answers(first, 2, 0);
+	upstream_answers(first + 1, 2, 0);
+	is_int(up.nsent - first, 2, "failover: no third try with two");
+	is_int(nreplies, 1, "failover: every upstream failed: answered");
+	is_int(reply_rcode(&replies[0]), 2, "failover: SERVFAIL relayed");
+
+	/* Silence (a timeout) from both: SERVFAIL of our own. */
+	reset_log();
+	first = up.nsent;
+	ask(&fake_udp_ops, &owner_a, 0xb003, "silent.example.org", 1);
+	upstream_fails(first);
+	upstream_fails(first + 1);
+	is_int(nreplies, 1, "silence: answered after the last attempt");
+	is_int(reply_rcode(&replies[0]), 2, "silence: SERVFAIL");
+	is_int(counters.servfail_upstream, 1,
+	    "silence: counted as an upstream failure");
+}
+
+static void
+test_deadline(void)
+{
+	unsigned first = up.nsent;
+
+	reset_log();
+	ask(&fake_udp_ops, &owner_a, 0xc001, "slow.example.org", 1);
+	timers.now_ms += conf.timeout_ms - 1;
+	timers_run(&timers);
+	is_int(nreplies, 0, "deadline: nothing 1 ms before it");
+	timers.now_ms += 1;
+	timers_run(&timers);
+	is_int(nreplies, 1, "deadline: answered at the deadline");
+	is_int(reply_rcode(&replies[0]), 2, "deadline: SERVFAIL");
+	is_int(reply_id(&replies[0]), 0xc001, "deadline: with the ID");
+	is_int(counters.timeouts, 1, "deadline: counted as a timeout");
+	ok(up.sent[first].forgotten,
+	    "deadline: the attempt was forgotten by the port");
+	is_int(resolve_count(res), 0, "deadline: nothing left in flight");
+	upstream_answers(first, 0, 4);
+	is_int(nreplies, 1, "deadline: a late answer reaches no one");
+}
+
+static void
+test_tcp_gone(void)
+{
+	unsigned first = up.nsent;
+
+	reset_log();
+	ok(ask(&fake_tcp_ops, &owner_tcp, 0xd001, "tcp.example.org", 1),
+	    "tcp: the query is kept");
+	is_int(counters.tcp_queries, 1, "tcp: counted as a TCP query");
+	is_int(ndetached, 0, "tcp: not detached while in flight");
+	resolve_forget(res, &owner_tcp);
+	upstream_answers(first, 0, 5);
+	is_int(nreplies, 0, "tcp: the client gone, its answer goes nowhere");
+	is_int(ndetached, 0, "tcp: and a forgotten handle is not detached");
+	is_int(resolve_count(res), 0, "tcp: the query ended all the same");
+	reset_log();
+	ok(!ask(&fake_udp_ops, &owner_a, 0xd002, "tcp.example.org", 1),
+	    "tcp: the answer was cached for the next client");
+	is_int(reply_last_octet(&replies[0]), 5, "tcp: the cached answer");
+
+	/* A TCP client that stays: detached exactly once, at its answer. */
+	reset_log();
+	first = up.nsent;
+	ask(&fake_tcp_ops, &owner_tcp, 0xd003, "tcp2.example.org", 1);
+	upstream_answers(first, 0, 6);
+	is_int(nreplies, 1, "tcp: a client that stays gets its answer");
+	is_int(ndetached, 1, "tcp: and is detached once");
+}
+
+static void
+test_reload_in_flight(void)
+{
+	unsigned first = up.nsent;
+	uint64_t merged = counters.merged, hits = counters.cache_hits;
+
+	reset_log();
+	ask(&fake_udp_ops, &owner_a, 0xe001, "reload.example.org", 1);
+	/* A reload: a new (empty) cache and new zones, as worker_apply()
+	 * hands them over. */
+	ok(resolver_use(res, new_cache(), new_zones()) == 0,
+	    "reload: the new cache and zones taken while a query waits");
+	ok(ask(&fake_udp_ops, &owner_b, 0xe002, "reload.example.org", 1),
+	    "reload: an identical query after the reload is kept");
+	is_int(counters.merged - merged, 1,
+	    "reload: it joins the fetch begun before the reload");
+	is_int(up.nsent - first, 1, "reload: still one attempt");
+	upstream_answers(first, 0, 7);
+	is_int(nreplies, 2, "reload: both answered");
+	reset_log();
+	ask(&fake_udp_ops, &owner_c, 0xe003, "reload.example.org", 1);
+	is_int(counters.cache_hits - hits, 1,
+	    "reload: the answer went into the new cache");
+	is_int(reply_last_octet(&replies[0]), 7, "reload: and is served");
+	reset_log();
+	ask(&fake_udp_ops, &owner_c, 0xe004, "www.example.org", 1);
+	is_int(up.nsent - first, 2,
+	    "reload: what the old cache held is asked again");
+	upstream_answers(first + 1, 0, 1);
+}
+
+static void
+test_local_and_checks(void)
+{
+	struct client c = { .ops = &fake_udp_ops, .owner = &owner_a };
+	uint8_t msg[300];
+	unsigned sent = up.nsent;
+	size_t len;
+
+	memset(msg, 0, sizeof(msg));
+	reset_log();
+	ok(!ask(&fake_udp_ops, &owner_a, 0xf001, "localhost", 1),
+	    "local: localhost. is answered at once");
+	is_int(reply_last_octet(&replies[0]), 1, "local: 127.0.0.1");
+	is_int(counters.authoritative, 1, "local: counted");
+	ok((replies[0].msg[2] & 0x04) != 0, "local: authoritative (AA)");
+	reset_log();
+	ok(!resolve_query(res, msg, 11, &c) && nreplies == 0,
+	    "check: 11 bytes are dropped without a reply");
+	is_int(counters.dropped, 1, "check: counted as dropped");
+	len = make_query(msg, 0xf002, "x.example.org", 1, 5);	/* UPDATE */
+	resolve_query(res, msg, len, &c);
+	is_int(reply_rcode(&replies[0]), 4, "check: opcode UPDATE: NOTIMP");
+	is_int(up.nsent, sent, "local and check: nothing sent upstream");
+}
+
+static void
+test_limits(void)
+{
+	unsigned sent = up.nsent;
+
+	reset_log();
+	conf.max_inflight = 1;
+	ask(&fake_udp_ops, &owner_a, 0x7001, "one.example.org", 1);
+	ok(!ask(&fake_udp_ops, &owner_b, 0x7002, "two.example.org", 1),
+	    "busy: past max-inflight the query is not kept");
+	is_int(reply_rcode(&replies[0]), 5, "busy: REFUSED");
+	is_int(counters.refused_busy, 1, "busy: counted");
+	upstream_answers(sent, 0, 8);
+	conf.max_inflight = 100;
+
+	reset_log();
+	up.port.count = 0;
+	ok(!ask(&fake_udp_ops, &owner_a, 0x7003, "three.example.org", 1),
+	    "zones only: a foreign name is not kept");
+	is_int(reply_rcode(&replies[0]), 5, "zones only: REFUSED");
+	up.port.count = 2;
+
+	reset_log();
+	up.refuse = true;
+	ask(&fake_udp_ops, &owner_a, 0x7004, "four.example.org", 1);
+	is_int(reply_rcode(&replies[0]), 2,
+	    "no upstream takes the attempt: SERVFAIL at once");
+	up.refuse = false;
+	is_int(resolve_count(res), 0, "limits: nothing left in flight");
+}
+
+int
+main(void)
+{
+	plan_lazy();
+	setup();
+	test_miss_then_hit();
+	test_merged();
+	test_failover();
+	test_deadline();
+	test_tcp_gone();
+	test_reload_in_flight();
+	test_local_and_checks();
+	test_limits();
+	resolver_free(res);
+	return 0;
+}
