@@ -1,0 +1,162 @@
+/*
+ * rrl.c - response rate limiting: a fixed table of per-prefix counters.
+ *
+ * A bucket holds the prefix it counts, the second it counts in and how
+ * many answers went to the prefix in that second. The prefix is reduced to
+ * 64 bits: an IPv4 /24 as 0x4 followed by its 24 bits, an IPv6 /56 as its
+ * 56 bits with 0x6 above them, so the two families never share a key. An
+ * IPv4-mapped IPv6 client counts as its IPv4 /24.
+ *
+ * The hash is a 64-bit multiply-xorshift mix (splitmix64's finaliser) of
+ * key ^ seed: not cryptographic, but with a random seed a sender cannot
+ * tell which of its prefixes share a bucket, and collisions only cost the
+ * colliding prefixes their count (see rrl.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rrl.h"
+
+#define RRL_DEFAULT_BUCKETS 4096u
+#define RRL_MAX_BUCKETS (1u << 24)
+
+struct rrl_bucket {
+	uint64_t key;		/* 0 while unused: no real key is 0 */
+	uint64_t second;
+	uint32_t count;		/* answers to the prefix in that second */
+};
+
+struct rrl {
+	struct rrl_bucket *buckets;
+	uint32_t mask;
+	unsigned rate, slip;
+	uint64_t seed;
+	struct rrl_counters counters;
+};
+
+static uint64_t
+rrl_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+int
+rrl_new(const struct rrl_config *config, struct rrl **out)
+{
+	unsigned want, size = 1;
+	struct rrl *rrl;
+
+	if (config == NULL || config->buckets > RRL_MAX_BUCKETS)
+		return -EINVAL;
+	want = config->buckets ? config->buckets : RRL_DEFAULT_BUCKETS;
+	while (size < want)
+		size <<= 1;
+	if ((rrl = calloc(1, sizeof(*rrl))) == NULL)
+		return -ENOMEM;
+	if ((rrl->buckets = calloc(size, sizeof(*rrl->buckets))) == NULL) {
+		free(rrl);
+		return -ENOMEM;
+	}
+	rrl->mask = size - 1;
+	rrl->rate = config->rate;
+	rrl->slip = config->slip;
+	rrl->seed = config->seed;
+	*out = rrl;
+	return 0;
+}
+
+void
+rrl_free(struct rrl *rrl)
+{
+	if (rrl == NULL)
+		return;
+	free(rrl->buckets);
+	free(rrl);
+}
+
+static uint64_t
+rrl_key_v4(const uint8_t *a)
+{
+	return (uint64_t)0x4 << 24 | (uint64_t)a[0] << 16 |
+	    (uint64_t)a[1] << 8 | a[2];
+}
+
+/* The prefix key of a client, or 0 for one that is not limited. */
+static uint64_t
+rrl_key(const struct sockaddr *sa)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *a;
+	uint64_t key = 0x6;
+
+	if (sa->sa_family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr;
+		return rrl_key_v4(a);
+	}
+	if (sa->sa_family != AF_INET6)
+		return 0;
+	a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+	if (memcmp(a, mapped, 12) == 0)
+		return rrl_key_v4(a + 12);
+	for (int i = 0; i < 7; i++)
+		key = key << 8 | a[i];
+	return key;
+}
+
+/* The verdict for the n-th answer past the limit in one second (n >= 1). */
+static enum rrl_verdict
+rrl_excess(struct rrl *rrl, uint32_t n)
+{
+	if (rrl->slip != 0 && n % rrl->slip == 0) {
+		rrl->counters.slipped++;
+		return RRL_SLIP;
+	}
+	rrl->counters.dropped++;
+	return RRL_DROP;
+}
+
+enum rrl_verdict
+rrl_check(struct rrl *rrl, const struct sockaddr *sa, uint64_t now)
+{
+	uint64_t key = rrl_key(sa);
+	struct rrl_bucket *b;
+
+	if (rrl->rate == 0 || key == 0) {
+		rrl->counters.sent++;
+		return RRL_SEND;
+	}
+	b = &rrl->buckets[rrl_mix(key ^ rrl->seed) & rrl->mask];
+	if (b->key != key) {
+		if (b->key != 0)
+			rrl->counters.evictions++;
+		b->key = key;
+		b->second = now;
+		b->count = 0;
+	} else if (b->second != now) {
+		b->second = now;
+		b->count = 0;
+	}
+	if (b->count < UINT32_MAX)
+		b->count++;
+	if (b->count <= rrl->rate) {
+		rrl->counters.sent++;
+		return RRL_SEND;
+	}
+	return rrl_excess(rrl, b->count - rrl->rate);
+}
+
+void
+rrl_get_counters(const struct rrl *rrl, struct rrl_counters *out)
+{
+	*out = rrl->counters;
+}
