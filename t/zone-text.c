@@ -320,6 +320,15 @@ refusals(void)
 	refused("x NSEC \\# 3 000000", "not valid NSEC rdata");
 	refused("x NULL 1 2 3", "needs RFC 3597 rdata");
 	refused("x CAA 0 is-sue \"x\"", "bad CAA tag");
+	/* RFC 6672 section 2.4: one DNAME, nothing below it, no CNAME. */
+	refused("d DNAME a.example.\nd DNAME b.example.",
+	    "text:5: more than one DNAME record at d.rfc.test.");
+	refused("d DNAME a.example.\nx.d A 192.0.2.1",
+	    "text:5: A record below the DNAME d.rfc.test.: x.d.rfc.test.");
+	refused("d DNAME a.example.\nd CNAME b.example.",
+	    "text:5: CNAME and other data at d.rfc.test.");
+	refused("d NS ns.example.\nd DNAME b.example.",
+	    "DNAME record at the delegation d.rfc.test.");
 }
 
 /* RFC 2181 section 5, RFC 4343: names in rdata compare without case. */

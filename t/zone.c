@@ -181,7 +181,7 @@ type_name(uint16_t type, char *buf, size_t len)
 		const char *name;
 	} names[] = {{1, "A"}, {2, "NS"}, {5, "CNAME"}, {6, "SOA"}, {12, "PTR"},
 	    {13, "HINFO"}, {15, "MX"}, {16, "TXT"}, {28, "AAAA"}, {33, "SRV"},
-	    {257, "CAA"}};
+	    {39, "DNAME"}, {257, "CAA"}};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].type == type)
@@ -237,6 +237,7 @@ render_rdata(const uint8_t *msg, size_t pos, size_t rdlen, uint16_t type,
 	case 2:
 	case 5:
 	case 12:
+	case 39:
 		return read_name(msg, end, &p, out, len) && p == end;
 	case 15:
 		p += 2;
@@ -300,14 +301,14 @@ parse_rr(const uint8_t *msg, size_t len, size_t *pos, char *line, size_t n)
 static void
 parse_response(const uint8_t *msg, size_t len, struct parsed *p)
 {
-	static const char *rcodes[] = {
-	    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
+	static const char *rcodes[] = {"NOERROR", "FORMERR", "SERVFAIL",
+	    "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN"};
 	size_t pos = 12;
 	char name[1024], line[8192];
 
 	memset(p, 0, sizeof(*p));
 	p->len = len;
-	if (len < 12 || (msg[3] & 15) > 5)
+	if (len < 12 || (msg[3] & 15) > 6)
 		return;
 	snprintf(p->status, sizeof(p->status), "%s%s%s", rcodes[msg[3] & 15],
 	    msg[2] & 4 ? " aa" : "", msg[2] & 2 ? " tc" : "");
@@ -976,8 +977,85 @@ wildcards(void)
 	expect(z, "_ssh._tcp.host1.example", ZONE_TYPE_SRV, "NOERROR aa",
 	    "_ssh._tcp.host1.example. 3600 IN SRV 0 0 22 host1.example.\n", "",
 	    "host1.example. 3600 IN A 192.0.2.1\n");
+	/* ANY's one RRset gets its additional addresses, as NSD adds them. */
 	expect(z, "HoSt3.ExAmPlE", ZONE_TYPE_ANY, "NOERROR aa",
-	    "HoSt3.ExAmPlE. 3600 IN MX 10 host1.ExAmPlE.\n", "", "");
+	    "HoSt3.ExAmPlE. 3600 IN MX 10 host1.ExAmPlE.\n", "",
+	    "host1.ExAmPlE. 3600 IN A 192.0.2.1\n");
+	zone_free(z);
+}
+
+#define SOA_DNAME                                                              \
+	"dname.test. 60 IN SOA ns.example.net. hostmaster.dname.test. 1 "      \
+	"7200 900 1209600 60\n"
+
+/* RFC 6672: the DNAME, the CNAME synthesized from it, what it leads to. */
+static void
+dnames(void)
+{
+	struct zone *z = load("dname.test", "dname.zone");
+	char long_name[300];
+	struct parsed p;
+
+	expect(z, "www.d.dname.test", ZONE_TYPE_A, "NOERROR aa",
+	    "d.dname.test. 300 IN DNAME target.dname.test.\n"
+	    "www.d.dname.test. 300 IN CNAME www.target.dname.test.\n"
+	    "www.target.dname.test. 300 IN A 192.0.2.1\n",
+	    "", "");
+	expect(z, "WwW.D.dname.test", ZONE_TYPE_A, "NOERROR aa",
+	    "D.dname.test. 300 IN DNAME target.dname.test.\n"
+	    "WwW.D.dname.test. 300 IN CNAME WwW.target.dname.test.\n"
+	    "WwW.target.dname.test. 300 IN A 192.0.2.1\n",
+	    "", "");
+	expect(z, "nope.d.dname.test", ZONE_TYPE_A, "NXDOMAIN aa",
+	    "d.dname.test. 300 IN DNAME target.dname.test.\n"
+	    "nope.d.dname.test. 300 IN CNAME nope.target.dname.test.\n",
+	    SOA_DNAME, "");
+	expect(z, "d.dname.test", ZONE_TYPE_DNAME, "NOERROR aa",
+	    "d.dname.test. 300 IN DNAME target.dname.test.\n", "", "");
+	expect(z, "d.dname.test", ZONE_TYPE_A, "NOERROR aa", "", SOA_DNAME, "");
+	expect(z, "x.out.dname.test", ZONE_TYPE_MX, "NOERROR aa",
+	    "out.dname.test. 300 IN DNAME example.net.\n"
+	    "x.out.dname.test. 300 IN CNAME x.example.net.\n",
+	    "", "");
+	/* A target of 195 octets leaves 60 for the prefix: a label of 59. */
+	snprintf(long_name, sizeof(long_name), "%.60s.long.dname.test",
+	    "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz");
+	ask(z, long_name, ZONE_TYPE_A, 65535, &p);
+	is_string(p.status, "YXDOMAIN aa",
+	    "a result of 256 octets is YXDOMAIN");
+	ok(p.counts[0] == 1 && strstr(p.section[ANSWER], " DNAME ") != NULL,
+	    "with the DNAME alone in the answer");
+	ask(z, long_name + 1, ZONE_TYPE_A, 65535, &p);
+	ok(strcmp(p.status, "NOERROR aa") == 0 && p.counts[0] == 2,
+	    "one of 255 octets is synthesized");
+	/* RFC 4592 section 4.4: a DNAME at a wildcard does not redirect. */
+	expect(z, "a.b.wild.dname.test", ZONE_TYPE_A, "NOERROR aa", "",
+	    SOA_DNAME, "");
+	expect(z, "b.wild.dname.test", ZONE_TYPE_DNAME, "NOERROR aa",
+	    "b.wild.dname.test. 300 IN DNAME example.org.\n", "", "");
+	ask(z, "b.grow.dname.test", ZONE_TYPE_A, 65535, &p);
+	ok(p.well_formed && p.counts[0] == 2 * ZONE_CNAME_CHAIN,
+	    "a DNAME into itself stops after %d links", ZONE_CNAME_CHAIN);
+	zone_free(z);
+}
+
+/* Addresses of targets covered by a wildcard and of SVCB/HTTPS targets. */
+static void
+additional_targets(void)
+{
+	struct zone *z = load("dname.test", "dname.zone");
+
+	expect(z, "mx.dname.test", ZONE_TYPE_MX, "NOERROR aa",
+	    "mx.dname.test. 300 IN MX 10 host.wc.dname.test.\n", "",
+	    "host.wc.dname.test. 300 IN A 192.0.2.7\n");
+	expect(z, "svc.dname.test", ZONE_TYPE_HTTPS, "NOERROR aa",
+	    "svc.dname.test. 300 IN TYPE65 \\# 10 00010000010003026832\n", "",
+	    "svc.dname.test. 300 IN A 192.0.2.8\n");
+	expect(z, "alias.dname.test", ZONE_TYPE_SVCB, "NOERROR aa",
+	    "alias.dname.test. 300 IN TYPE64 \\# 25 "
+	    "00000a7376632d7461726765740564"
+	    "6e616d65047465737400\n",
+	    "", "svc-target.dname.test. 300 IN AAAA 2001:db8::8\n");
 	zone_free(z);
 }
 
@@ -1179,6 +1257,8 @@ main(void)
 	malformed_buffers();
 	answers();
 	wildcards();
+	dnames();
+	additional_targets();
 	builtins();
 	zone_sets();
 	chaos();

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "zone.h"
@@ -30,6 +31,7 @@ enum answer_found {
 	FOUND_NODE,       /* the name exists, maybe as an empty non-terminal */
 	FOUND_WILDCARD,   /* synthesized from *.<closest encloser> */
 	FOUND_DELEGATION, /* at or below a zone cut */
+	FOUND_DNAME,      /* below a DNAME (RFC 6672) */
 	FOUND_NXDOMAIN,
 };
 
@@ -44,6 +46,9 @@ struct answer {
 	uint16_t pointers[ANSWER_POINTERS]; /* offsets of labels written */
 	size_t extra_count;
 	const uint8_t *extra[ANSWER_EXTRA]; /* names to add addresses for */
+	/* Names synthesized from DNAMEs; last, since it is not cleared. They
+	 * live here because the additional section may refer to them. */
+	uint8_t synthesized[ZONE_CNAME_CHAIN][256];
 };
 
 struct answer_mark {
@@ -254,56 +259,6 @@ answer_want_addresses(struct answer *a, const uint8_t *name)
 	a->extra[a->extra_count++] = name;
 }
 
-/* Notes the names in an RRset whose addresses help the client. */
-static void
-answer_collect_targets(struct answer *a, const struct zone_rrset *set)
-{
-	size_t skip = set->type == ZONE_TYPE_MX ? 2
-	    : set->type == ZONE_TYPE_SRV        ? 6
-	                                        : 0;
-
-	if (set->type != ZONE_TYPE_NS && set->type != ZONE_TYPE_MX &&
-	    set->type != ZONE_TYPE_SRV)
-		return;
-	for (size_t i = 0; i < set->count; i++) {
-		size_t len;
-		const uint8_t *rdata = zone_rdata(a->zone, set, i, &len);
-
-		answer_want_addresses(a, rdata + skip);
-	}
-}
-
-/*
- * Adds the A and AAAA RRsets of the noted names found in the zone. They are
- * optional (RFC 2181 §9: no TC for additional data) except referral glue
- * (RFC 9471).
- */
-static void
-answer_additional(struct answer *a)
-{
-	static const uint16_t types[] = {ZONE_TYPE_A, ZONE_TYPE_AAAA};
-
-	for (size_t i = 0; i < a->extra_count && !a->truncated; i++) {
-		const uint8_t *name = a->extra[i];
-		const struct zone_node *node =
-		    zone_node_find(a->zone, name, zone_name_len(name, 255));
-
-		for (size_t t = 0; node != NULL && t < 2; t++) {
-			const struct zone_rrset *set =
-			    zone_rrset_find(a->zone, node, types[t]);
-
-			if (set == NULL)
-				continue;
-			if (a->glue_required)
-				answer_required(
-				    a, name, set, set->ttl, &a->r->arcount);
-			else
-				answer_put_rrset(
-				    a, name, set, set->ttl, &a->r->arcount);
-		}
-	}
-}
-
 /* ---- finding names ------------------------------------------------------- */
 
 /* The wildcard *.<encloser>, or FOUND_NXDOMAIN with the encloser. */
@@ -325,8 +280,11 @@ answer_wildcard(const struct zone *zone, const struct zone_node *encloser,
 /*
  * Looks name up label by label from the apex down (RFC 1034 §4.3.2 step
  * 3): a zone cut on the way is a referral (except for DS at the cut, which
- * the parent answers), a missing label makes the last node found the
- * closest encloser and its wildcard the only hope (RFC 4592 §3.3.1).
+ * the parent answers), a DNAME above the name redirects it (RFC 6672
+ * §3.2; a DNAME at a wildcard is only data, as in NSD, since RFC 4592 §4.4
+ * leaves its synthesis undefined), a missing label makes the last node
+ * found the closest encloser and its wildcard the only hope (RFC 4592
+ * §3.3.1).
  */
 static enum answer_found
 answer_find(const struct zone *zone, const uint8_t *name, size_t len,
@@ -342,10 +300,13 @@ answer_find(const struct zone *zone, const uint8_t *name, size_t len,
 		offsets[labels++] = (uint8_t)pos;
 	for (unsigned k = zone->origin_labels + 1u; k <= labels; k++) {
 		size_t off = offsets[labels - k];
-		const struct zone_node *node =
-		    zone_node_find(zone, name + off, len - off);
+		const struct zone_node *node;
 
-		if (node == NULL)
+		if (encloser->flags & ZONE_NODE_DNAME) {
+			*out = encloser;
+			return FOUND_DNAME;
+		}
+		if ((node = zone_node_find(zone, name + off, len - off)) == NULL)
 			return answer_wildcard(zone, encloser, out);
 		encloser = node;
 		if ((node->flags & ZONE_NODE_DELEGATION) &&
@@ -356,6 +317,97 @@ answer_find(const struct zone *zone, const uint8_t *name, size_t len,
 	}
 	*out = encloser;
 	return FOUND_NODE;
+}
+
+/* ---- the additional section, continued ---------------------------------- */
+
+/* Where the target name of an RRset's rdata starts, or -1 if its type
+ * has no target whose addresses help the client. */
+static int
+answer_target_offset(uint16_t type)
+{
+	switch (type) {
+	case ZONE_TYPE_NS:
+		return 0;
+	case ZONE_TYPE_MX:
+	case ZONE_TYPE_SVCB:
+	case ZONE_TYPE_HTTPS:
+		return 2;
+	case ZONE_TYPE_SRV:
+		return 6;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Notes the names in an RRset (owned by owner) whose addresses help the
+ * client: NS, MX and SRV targets, and SVCB/HTTPS targets (RFC 9460 §4),
+ * where "." in ServiceMode means the owner itself (§2.5.2).
+ */
+static void
+answer_collect_targets(
+    struct answer *a, const uint8_t *owner, const struct zone_rrset *set)
+{
+	int skip = answer_target_offset(set->type);
+
+	for (size_t i = 0; skip >= 0 && i < set->count; i++) {
+		size_t len;
+		const uint8_t *rdata = zone_rdata(a->zone, set, i, &len);
+		const uint8_t *target = rdata + skip;
+		bool service = rdata[0] != 0 || rdata[1] != 0;
+
+		if (skip == 2 && set->type != ZONE_TYPE_MX && target[0] == 0)
+			target = service ? owner : target;
+		answer_want_addresses(a, target);
+	}
+}
+
+/*
+ * The node whose addresses answer for name: the name's own, glue below a
+ * cut included, or the wildcard that covers it (RFC 4592 §4.1: what a
+ * query for the name would get); NULL if none.
+ */
+static const struct zone_node *
+answer_address_node(const struct answer *a, const uint8_t *name)
+{
+	size_t len = zone_name_len(name, 255);
+	const struct zone_node *node = zone_node_find(a->zone, name, len);
+
+	if (node == NULL &&
+	    answer_find(a->zone, name, len, ZONE_TYPE_A, &node) != FOUND_WILDCARD)
+		node = NULL;
+	return node;
+}
+
+/*
+ * Adds the A and AAAA RRsets of the noted names found in the zone. They are
+ * optional (RFC 2181 §9: no TC for additional data) except referral glue
+ * (RFC 9471).
+ */
+static void
+answer_additional(struct answer *a)
+{
+	static const uint16_t types[] = {ZONE_TYPE_A, ZONE_TYPE_AAAA};
+
+	for (size_t i = 0; i < a->extra_count && !a->truncated; i++) {
+		const uint8_t *name = a->extra[i];
+		const struct zone_node *node = answer_address_node(a, name);
+
+		for (size_t t = 0; node != NULL && t < 2; t++) {
+			const struct zone_rrset *set =
+			    zone_rrset_find(a->zone, node, types[t]);
+
+			if (set == NULL)
+				continue;
+			if (a->glue_required)
+				answer_required(
+				    a, name, set, set->ttl, &a->r->arcount);
+			else
+				answer_put_rrset(
+				    a, name, set, set->ttl, &a->r->arcount);
+		}
+	}
 }
 
 /* ---- kinds of answers ---------------------------------------------------- */
@@ -376,7 +428,7 @@ answer_referral(struct answer *a, const struct zone_node *cut)
 	    zone_rrset_find(a->zone, cut, ZONE_TYPE_NS);
 
 	answer_required(a, cut->name, ns, ns->ttl, &a->r->nscount);
-	answer_collect_targets(a, ns);
+	answer_collect_targets(a, cut->name, ns);
 	a->glue_required = true;
 }
 
@@ -400,8 +452,10 @@ answer_any(struct answer *a, const uint8_t *name, const struct zone_node *node)
 	set = zone_rrset_find(a->zone, node, ZONE_TYPE_CNAME);
 	if (set == NULL)
 		set = &a->zone->rrsets[node->first];
-	if (answer_put_rrset(a, name, set, set->ttl, &a->r->ancount))
+	if (answer_put_rrset(a, name, set, set->ttl, &a->r->ancount)) {
+		answer_collect_targets(a, name, set);
 		return;
+	}
 	if (answer_put_rr(
 	        a, name, ZONE_TYPE_HINFO, set->ttl, hinfo, sizeof(hinfo))) {
 		a->r->ancount++;
@@ -421,10 +475,99 @@ answer_seen(const uint8_t *const *seen, size_t n, const uint8_t *name)
 }
 
 /*
+ * RFC 6672 section 3.1: the DNAME RRset, then a CNAME from name to name
+ * with the DNAME's owner replaced by its target, with the DNAME's TTL; the
+ * new name goes to out[256]. False when the answer ends here: it did not
+ * fit, or the new name would exceed 255 octets (YXDOMAIN, section 2.2).
+ */
+static bool
+answer_dname(struct answer *a, const uint8_t *name, size_t len,
+    const struct zone_node *node, uint8_t *out, size_t *out_len)
+{
+	const struct zone_rrset *dname =
+	    zone_rrset_find(a->zone, node, ZONE_TYPE_DNAME);
+	size_t target_len, prefix = len - node->name_len;
+	const uint8_t *target = zone_rdata(a->zone, dname, 0, &target_len);
+	struct answer_mark mark;
+
+	answer_required(a, node->name, dname, dname->ttl, &a->r->ancount);
+	if (a->truncated)
+		return false;
+	if (prefix + target_len > 255) {
+		a->r->rcode = ZONE_RCODE_YXDOMAIN;
+		return false;
+	}
+	memcpy(out, name, prefix);
+	memcpy(out + prefix, target, target_len);
+	*out_len = prefix + target_len;
+	mark = answer_mark(a);
+	if (!answer_put_rr(a, name, ZONE_TYPE_CNAME, dname->ttl, out, *out_len)) {
+		answer_rollback(a, mark);
+		a->truncated = true;
+		return false;
+	}
+	a->r->ancount++;
+	return true;
+}
+
+/*
+ * The answer at a node the name exists at (or a wildcard it matched):
+ * ANY's one RRset, the RRset asked for, or NODATA. Returns the CNAME RRset
+ * to follow instead, or NULL when the answer is complete.
+ */
+static const struct zone_rrset *
+answer_node(struct answer *a, const uint8_t *name,
+    const struct zone_node *node, uint16_t qtype)
+{
+	const struct zone_rrset *set, *cname = NULL;
+
+	if (qtype == ZONE_TYPE_ANY) {
+		answer_any(a, name, node);
+		return NULL;
+	}
+	if ((set = zone_rrset_find(a->zone, node, qtype)) != NULL) {
+		answer_required(a, name, set, set->ttl, &a->r->ancount);
+		answer_collect_targets(a, name, set);
+		return NULL;
+	}
+	if (qtype != ZONE_TYPE_CNAME)
+		cname = zone_rrset_find(a->zone, node, ZONE_TYPE_CNAME);
+	if (cname == NULL)
+		answer_negative(a);
+	else
+		answer_required(a, name, cname, cname->ttl, &a->r->ancount);
+	return cname;
+}
+
+/* The answers that end the search: out of the zone, a referral, NXDOMAIN. */
+static void
+answer_end(struct answer *a, enum answer_found found,
+    const struct zone_node *node, size_t chain)
+{
+	switch (found) {
+	case FOUND_OUTSIDE:
+		/* Only a CNAME can lead out; a wrong zone is refused. */
+		if (chain == 0) {
+			a->r->rcode = ZONE_RCODE_REFUSED;
+			a->r->aa = false;
+		}
+		break;
+	case FOUND_DELEGATION:
+		a->r->aa = chain > 0;
+		answer_referral(a, node);
+		break;
+	default:
+		a->r->rcode = ZONE_RCODE_NXDOMAIN;
+		answer_negative(a);
+	}
+}
+
+/*
  * Answers name, following CNAMEs inside the zone (RFC 1034 §4.3.2 step
- * 3a): each link is written with the name it was reached by as owner, and
- * the chain stops at a name seen before (a loop), after ZONE_CNAME_CHAIN
- * links, or where it leaves the zone; the resolver goes on from there.
+ * 3a) and the CNAMEs synthesized from DNAMEs: each link is written with
+ * the name it was reached by as owner, and the chain stops at a name seen
+ * before (a loop), after ZONE_CNAME_CHAIN links, or where it leaves the
+ * zone; the resolver goes on from there.
  */
 static void
 answer_resolve(
@@ -435,48 +578,25 @@ answer_resolve(
 
 	for (;;) {
 		const struct zone_node *node;
-		const struct zone_rrset *set, *cname = NULL;
+		const struct zone_rrset *cname;
+		enum answer_found found =
+		    answer_find(a->zone, name, len, qtype, &node);
 
-		switch (answer_find(a->zone, name, len, qtype, &node)) {
-		case FOUND_OUTSIDE:
-			/* Only a CNAME can lead out; a wrong zone is refused.
-			 */
-			if (chain == 0) {
-				a->r->rcode = ZONE_RCODE_REFUSED;
-				a->r->aa = false;
-			}
-			return;
-		case FOUND_DELEGATION:
-			a->r->aa = chain > 0;
-			answer_referral(a, node);
-			return;
-		case FOUND_NXDOMAIN:
-			a->r->rcode = ZONE_RCODE_NXDOMAIN;
-			answer_negative(a);
-			return;
-		case FOUND_NODE:
-		case FOUND_WILDCARD:
-			break;
-		}
-		if (qtype == ZONE_TYPE_ANY) {
-			answer_any(a, name, node);
+		seen[chain] = name;
+		if (found == FOUND_DNAME) {
+			if (!answer_dname(a, name, len, node,
+			        a->synthesized[chain], &len))
+				return;
+			name = a->synthesized[chain];
+		} else if (found == FOUND_NODE || found == FOUND_WILDCARD) {
+			if ((cname = answer_node(a, name, node, qtype)) == NULL)
+				return;
+			name = zone_rdata(a->zone, cname, 0, &len);
+		} else {
+			answer_end(a, found, node, chain);
 			return;
 		}
-		if ((set = zone_rrset_find(a->zone, node, qtype)) != NULL) {
-			answer_required(a, name, set, set->ttl, &a->r->ancount);
-			answer_collect_targets(a, set);
-			return;
-		}
-		if (qtype != ZONE_TYPE_CNAME)
-			cname = zone_rrset_find(a->zone, node, ZONE_TYPE_CNAME);
-		if (cname == NULL) {
-			answer_negative(a);
-			return;
-		}
-		answer_required(a, name, cname, cname->ttl, &a->r->ancount);
-		seen[chain++] = name;
-		name = zone_rdata(a->zone, cname, 0, &len);
-		if (a->truncated || chain == ZONE_CNAME_CHAIN ||
+		if (a->truncated || ++chain == ZONE_CNAME_CHAIN ||
 		    answer_seen(seen, chain, name))
 			return;
 	}
@@ -498,7 +618,7 @@ answer_init(struct answer *a, const struct zone *zone,
 	    zone_name_len(q->name, qlen) != qlen || r->len < 12 + qlen + 4 ||
 	    r->len > 65535)
 		return -EINVAL;
-	memset(a, 0, sizeof(*a));
+	memset(a, 0, offsetof(struct answer, synthesized));
 	a->r = r;
 	a->zone = zone;
 	a->limit = r->limit > 65535 ? 65535 : r->limit;

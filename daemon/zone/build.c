@@ -223,6 +223,9 @@ zone_check_node(struct zone_build *b, struct zone *z,
 		if (set->type == ZONE_TYPE_CNAME && set->count > 1)
 			return zone_fail_at(b, &prov[s], true,
 			    "more than one CNAME record at", node);
+		if (set->type == ZONE_TYPE_DNAME && set->count > 1)
+			return zone_fail_at(b, &prov[s], true,
+			    "more than one DNAME record at", node);
 		if (set->type == ZONE_TYPE_NS && node->name[0] == 1 &&
 		    node->name[1] == '*')
 			return zone_fail_at(b, &prov[s], false,
@@ -282,6 +285,44 @@ zone_cut_above(const struct zone *z, const struct zone_node *node)
 	return cut;
 }
 
+/* The highest DNAME strictly above node (the apex included), or NULL. */
+static const struct zone_node *
+zone_dname_above(const struct zone *z, const struct zone_node *node)
+{
+	const struct zone_node *dname = NULL;
+	const uint8_t *name = node->name;
+	size_t len = node->name_len;
+
+	while (len > z->origin_len) {
+		const struct zone_node *n;
+
+		len -= 1 + (size_t)name[0];
+		name += 1 + name[0];
+		n = zone_node_find(z, name, len);
+		if (n != NULL && (n->flags & ZONE_NODE_DNAME))
+			dname = n;
+	}
+	return dname;
+}
+
+/* RFC 6672 section 2.4: no data below a DNAME, which it would hide. */
+static int
+zone_check_dname(struct zone_build *b, struct zone *z,
+    const struct zone_node *node, const struct zone_provenance *prov)
+{
+	const struct zone_node *dname;
+	char dname_name[ZONE_NAME_TEXT_LEN], type[16];
+	char what[ZONE_NAME_TEXT_LEN + 64];
+
+	if (node->rrset_count == 0 || (dname = zone_dname_above(z, node)) == NULL)
+		return 0;
+	zone_type_show(z->rrsets[node->first].type, type, sizeof(type));
+	zone_name_show(dname->name, dname_name, sizeof(dname_name));
+	snprintf(what, sizeof(what), "%s record below the DNAME %s:", type,
+	    dname_name);
+	return zone_fail_at(b, &prov[node->first], false, what, node);
+}
+
 /* Only glue below a delegation: anything else would never be answered. */
 static int
 zone_check_occlusion(struct zone_build *b, struct zone *z,
@@ -328,11 +369,14 @@ zone_validate(
 		if (node != z->apex &&
 		    zone_rrset_find(z, node, ZONE_TYPE_NS) != NULL)
 			node->flags |= ZONE_NODE_DELEGATION;
+		if (zone_rrset_find(z, node, ZONE_TYPE_DNAME) != NULL)
+			node->flags |= ZONE_NODE_DNAME;
 		if ((rc = zone_check_node(b, z, node, prov)) < 0)
 			return rc;
 	}
 	for (size_t i = 0; i < z->node_count; i++)
-		if ((rc = zone_check_occlusion(b, z, &z->nodes[i], prov)) < 0)
+		if ((rc = zone_check_occlusion(b, z, &z->nodes[i], prov)) < 0 ||
+		    (rc = zone_check_dname(b, z, &z->nodes[i], prov)) < 0)
 			return rc;
 	return 0;
 }

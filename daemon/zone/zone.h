@@ -98,6 +98,8 @@ struct zone_rrset {
 enum zone_node_flags {
 	/* NS records below the apex: a zone cut, answered by referral. */
 	ZONE_NODE_DELEGATION = 1 << 0,
+	/* A DNAME RRset: names below are redirected (RFC 6672). */
+	ZONE_NODE_DNAME = 1 << 1,
 };
 
 struct zone_node {
