@@ -288,6 +288,16 @@ handshake_pair(struct tls_ctx *sctx, const char *name,
 	drive(both_handshaken);
 }
 
+/* Whether what waits on fd is exactly one whole TLS record. */
+static bool
+one_record_waiting(int fd)
+{
+	uint8_t buf[512];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK);
+
+	return n >= 5 && (size_t)n == 5 + (size_t)(buf[3] << 8 | buf[4]);
+}
+
 /* A DNS-style message, two length bytes and the body, in one record. */
 static void
 send_framed(struct peer *p, const char *body)
@@ -374,6 +384,20 @@ test_handshake_and_pipeline(const char *version)
 	ok(s->in_len == cond_len && memcmp(s->in,
 	    "\0\3one\0\3two\0\5three", cond_len) == 0,
 	    "three pipelined messages arrived whole (%zu bytes)", s->in_len);
+	/* Pieces queued and flushed together leave in one record. */
+	is_errno(tls_stream_queue(s->s, "\0\4", 2), 0, "a prefix queued");
+	is_errno(tls_stream_queue(s->s, "four", 4), 0, "a body queued");
+	is_int(tls_stream_unsent(s->s), 6, "queued, not written");
+	ok(!wait_fd_readable(c->fd, 50), "nothing reached the client yet");
+	is_errno(tls_stream_flush(s->s), 0, "flushed");
+	ok(wait_fd_readable(c->fd, 2000) && one_record_waiting(c->fd),
+	    "as one TLS record");
+	cond_a = c;
+	cond_len = 6;
+	drive(a_has_len);
+	ok(c->in_len == 6 && memcmp(c->in, "\0\4four", 6) == 0,
+	    "which holds both pieces (%zu bytes)", c->in_len);
+	c->in_len = 0;
 	send_framed(s, "answer three");
 	send_framed(s, "answer two");
 	send_framed(s, "answer one");

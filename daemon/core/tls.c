@@ -247,6 +247,14 @@ tls_ctx_max_tls12(struct tls_ctx *ctx)
 	SSL_CTX_set_max_proto_version(ctx->ssl_ctx, TLS1_2_VERSION);
 }
 
+struct tls_ctx *
+tls_ctx_ref(struct tls_ctx *ctx)
+{
+	if (ctx != NULL)
+		atomic_fetch_add(&ctx->refs, 1);
+	return ctx;
+}
+
 void
 tls_ctx_free(struct tls_ctx *ctx)
 {
@@ -289,8 +297,7 @@ tls_stream_new(struct tls_stream **out, struct tls_ctx *ctx, int fd)
 		return -ENOMEM;
 	}
 	SSL_set_app_data(s->ssl, s);
-	atomic_fetch_add(&ctx->refs, 1);
-	s->ctx = ctx;
+	s->ctx = tls_ctx_ref(ctx);
 	*out = s;
 	return 0;
 }
@@ -544,7 +551,7 @@ tls_stream_queue_room(struct tls_stream *s, size_t len)
 }
 
 int
-tls_stream_send(struct tls_stream *s, const void *buf, size_t len)
+tls_stream_queue(struct tls_stream *s, const void *buf, size_t len)
 {
 	int rc;
 
@@ -556,6 +563,16 @@ tls_stream_send(struct tls_stream *s, const void *buf, size_t len)
 		return rc;
 	memcpy(s->queue + s->queue_len, buf, len);
 	s->queue_len += len;
+	return 0;
+}
+
+int
+tls_stream_send(struct tls_stream *s, const void *buf, size_t len)
+{
+	int rc;
+
+	if ((rc = tls_stream_queue(s, buf, len)) != 0)
+		return rc;
 	rc = tls_stream_flush(s);
 	return rc == -EAGAIN ? 0 : rc;
 }

@@ -122,6 +122,9 @@ int tls_ctx_client_new(struct tls_ctx **out, const char *ca_file, char *err,
  */
 void tls_ctx_max_tls12(struct tls_ctx *ctx);
 
+/* Another reference to ctx (NULL ok), dropped with tls_ctx_free(). */
+struct tls_ctx *tls_ctx_ref(struct tls_ctx *ctx);
+
 /* Drops the caller's reference; streams keep the context alive. NULL ok. */
 void tls_ctx_free(struct tls_ctx *ctx);
 
@@ -186,6 +189,12 @@ bool tls_stream_readable(const struct tls_stream *s);
  * left is sent by later flushes), -ENOMEM, or the stream's error.
  */
 int tls_stream_send(struct tls_stream *s, const void *buf, size_t len);
+
+/*
+ * Queues len bytes without writing (several pieces then go out in one
+ * record at the next send or flush). 0, -ENOMEM, or the stream's error.
+ */
+int tls_stream_queue(struct tls_stream *s, const void *buf, size_t len);
 
 /* Sends queued bytes: 0 when none are left, -EAGAIN, or an error. */
 int tls_stream_flush(struct tls_stream *s);

@@ -658,7 +658,7 @@ dot_upstream_new(struct dot_upstream **out, const mio_registry *registry,
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return -ENOMEM;
 	u->registry = registry;
-	u->ctx = config->ctx;
+	u->ctx = tls_ctx_ref(config->ctx);
 	u->addr = config->addr;
 	u->addrlen = config->addrlen;
 	snprintf(u->name, sizeof(u->name), "%s", config->name);
@@ -688,6 +688,7 @@ dot_upstream_free(struct dot_upstream *u)
 		dot_list_move(q, &doomed, false);
 	dot_fail_list(&doomed, -ECANCELED);
 	tls_session_slot_clear(&u->session);
+	tls_ctx_free(u->ctx);
 	free(u);
 }
 

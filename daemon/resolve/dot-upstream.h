@@ -62,7 +62,7 @@ struct dot_upstream;
 struct dot_query;
 
 struct dot_upstream_config {
-	struct tls_ctx *ctx;		/* a client context (tls.h) */
+	struct tls_ctx *ctx;		/* a client context (tls.h), referenced */
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
 	const char *name;		/* what its certificate must carry */
