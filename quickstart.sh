@@ -17,7 +17,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # Debian packages each mode needs; a package is installed only if missing.
 build_pkgs="gcc make autoconf automake libtool pkg-config libc-ares-dev"
-test_pkgs="$build_pkgs bind9-dnsutils knot-dnsutils valgrind dnsperf libssl-dev openssl unbound abigail-tools libcurl4-openssl-dev python3"
+test_pkgs="$build_pkgs bind9-dnsutils knot-dnsutils valgrind dnsperf libssl-dev openssl unbound abigail-tools libcurl4-openssl-dev python3 nsd"
 run_pkgs="$build_pkgs bind9-dnsutils"
 
 log() { printf '==> %s\n' "$*"; }

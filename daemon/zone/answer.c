@@ -478,7 +478,8 @@ answer_seen(const uint8_t *const *seen, size_t n, const uint8_t *name)
  * RFC 6672 section 3.1: the DNAME RRset, then a CNAME from name to name
  * with the DNAME's owner replaced by its target, with the DNAME's TTL; the
  * new name goes to out[256]. False when the answer ends here: it did not
- * fit, or the new name would exceed 255 octets (YXDOMAIN, section 2.2).
+ * fit, the new name would exceed 255 octets (YXDOMAIN, section 2.2), or
+ * it is below the DNAME again.
  */
 static bool
 answer_dname(struct answer *a, const uint8_t *name, size_t len,
@@ -507,7 +508,9 @@ answer_dname(struct answer *a, const uint8_t *name, size_t len,
 		return false;
 	}
 	a->r->ancount++;
-	return true;
+	/* A target below the DNAME itself would grow the name at every
+	 * link: the chain stops at the first, as NSD stops it. */
+	return !zone_name_is_below(out, *out_len, node->name, node->name_len);
 }
 
 /*
