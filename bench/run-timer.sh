@@ -19,6 +19,10 @@
 #   timer-tables.md      both in Markdown, with libmio's ratio to the best
 #                        peer; also printed
 #
+# Besides libmio, libev, libevent and libuv it runs timer-wheel, a
+# hierarchical timing wheel written only for the comparison (see
+# bench/timer-wheel.c for what it does not guarantee).
+#
 # Timing is noisy on a shared machine: every configuration runs the
 # programs back to back in an order rotated on each repeat. Instruction
 # counts do not depend on the machine's load.
@@ -63,7 +67,9 @@ inner=5
 cg_iterations=100000
 
 libs=
-for lib in mio libev libevent libuv; do
+# wheel is the hierarchical-wheel prototype of bench/timer-wheel.c: shown
+# for the heap-or-wheel choice, never counted as a peer.
+for lib in mio libev libevent libuv wheel; do
 	[ -x "$bin/timer-$lib" ] && libs="$libs $lib"
 done
 [ -n "$libs" ] || { echo "run-timer.sh: no timer-* program in $bin" >&2; exit 1; }
@@ -159,7 +165,8 @@ fi
 
 # ---- tables -----------------------------------------------------------------
 # One table per mode and measure: a row per N, a column per library, and
-# libmio's ratio to the best peer (below 1: libmio is cheaper).
+# libmio's ratio to the best peer, libev, libevent or libuv (below 1:
+# libmio is cheaper).
 table() {
 	file=$1 col=$2 title=$3
 	awk -F '\t' -v col="$col" -v title="$title" -v libs="$libs" '
@@ -188,7 +195,8 @@ table() {
 				for (i = 1; i <= nl; i++) {
 					x = v[m "," n "," L[i]]
 					printf " %s |", x
-					if (L[i] != "mio" && x != "" && (best == "" || x + 0 < best + 0))
+					if (L[i] != "mio" && L[i] != "wheel" && x != "" &&
+					    (best == "" || x + 0 < best + 0))
 						best = x
 				}
 				mine = v[m "," n ",mio"]

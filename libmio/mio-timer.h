@@ -38,8 +38,16 @@
  * started timers not yet placed in it. Start and stop before the next
  * clock read are O(1); placing a timer and stopping a placed one are
  * O(log n); the heap array doubles in mio_timer_start(), the only call
- * that allocates. A hierarchical wheel was weighed against the heap:
- * docs/PERFORMANCE.md ("Timers") has the figures and the reasons.
+ * that allocates. Measured at 100,000 pending timers (callgrind, user
+ * space, docs/PERFORMANCE.md section 3): a start and stop within a round
+ * 61 instructions (libev 131.5, libevent 505, libuv 794), one that
+ * outlives its round 172 (libev 177), a timer's expiry 372 (libev 404).
+ * A hierarchical wheel measured beside it (bench/timer-wheel.c) costs 59
+ * for either start and stop and 11 per expiry, but fires by 1 ms ticks,
+ * unordered within a tick, and knows the next deadline only to its slot;
+ * the heap keeps nanosecond deadlines, their order and an exact timeout,
+ * and the waiting list gives it the wheel's O(1) for timeouts cancelled
+ * within their round.
  *
  * Threads. A timer set and its timers belong to one thread, normally the
  * thread that polls; no function here may be called on one set from two

@@ -2,8 +2,9 @@
  * t/timer.c - <mio-timer.h>: deadline order and equal deadlines in start
  * order, never firing early (against CLOCK_MONOTONIC), restart, stop of
  * pending, fired and never-started timers, callbacks that start and stop
- * timers (themselves, others, one due in the same run), a million timers,
- * and a real mio_poll woken by the next deadline.
+ * timers (themselves, others, one due in the same run), many equal
+ * deadlines, a million timers, and mio_timer(3)'s loop recipe on a real
+ * mio_poll: woken by the next deadline, and by an event before it.
  *
  * Every wait is bounded: loops run a fixed number of rounds of a poll
  * whose timeout comes from the set, so a lost timer fails, never hangs.
@@ -12,7 +13,9 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mio-timer.h"
 #include "util.h"
@@ -576,6 +579,48 @@ timer_wakes_poll(mio_poll *poll, mio_events *events)
 	mio_timers_free(timers);
 }
 
+/* The recipe with a source: an event before the deadline returns the
+ * poll early and fires nothing; the next round waits for the deadline. */
+static void
+timer_recipe_with_events(mio_poll *poll, mio_events *events)
+{
+	mio_timers *timers;
+	struct probe p;
+	struct timespec t;
+	int fds[2], rounds = 0, saw_event = 0;
+	size_t fired_first;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) != 0)
+		sysbail("socketpair");
+	is_errno(mio_registry_register_fd(mio_poll_registry(poll), fds[0], 42,
+	    MIO_READABLE), 0, "register a socket");
+	mio_timers_new(&timers);
+	probe_start(timers, &p, 1, 40 * MS);
+	if (write(fds[1], "x", 1) != 1)
+		sysbail("write");
+	int rc = mio_poll_poll(poll, events,
+	    mio_timers_timeout(timers, &t) == 0 ? &t : NULL);
+	MIO_EVENTS_FOREACH(ev, events)
+		saw_event += mio_event_token(ev) == 42;
+	fired_first = mio_timers_run(timers);
+	ok(rc >= 1 && saw_event, "the event returns the poll before the deadline");
+	is_int((long long)fired_first, 0, "and the run fires nothing yet");
+	ok(mio_timer_pending(&p.timer), "the timer is still pending");
+	while (mio_timer_pending(&p.timer) && rounds++ < 100) {
+		rc = mio_poll_poll(poll, events,
+		    mio_timers_timeout(timers, &t) == 0 ? &t : NULL);
+		if (rc < 0 && rc != -EINTR)
+			break;
+		mio_timers_run(timers);
+	}
+	ok(p.fire_count == 1 && p.fired - p.started >= 40 * MS,
+	    "then the timer fires, not early, after %d more round(s)", rounds);
+	mio_registry_deregister_fd(mio_poll_registry(poll), fds[0]);
+	close(fds[0]);
+	close(fds[1]);
+	mio_timers_free(timers);
+}
+
 int
 main(void)
 {
@@ -593,6 +638,7 @@ main(void)
 	timer_callbacks();
 	timer_ties();
 	timer_wakes_poll(poll, events);
+	timer_recipe_with_events(poll, events);
 	timer_million(poll, events);
 	timer_million_order();
 	mio_events_free(events);
