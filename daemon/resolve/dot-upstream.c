@@ -550,7 +550,17 @@ dot_upstream_event(struct dot_upstream *u, const mio_event *ev,
 	if (u->fd < 0)
 		return true;		/* a closed connection's late event */
 	if (u->state == DOT_CONNECTING) {
-		if ((rc = dot_connect_status(u->fd)) == 0)
+		rc = dot_connect_status(u->fd);
+		/*
+		 * libkqueue reads SO_ERROR itself to put a socket error in
+		 * the event (docs/backends.md, libkqueue point 7), so there a
+		 * failed connect leaves SO_ERROR at 0 and the event's error
+		 * flag is the only news of it. The cause is lost; a refusal
+		 * is by far the usual one. Elsewhere SO_ERROR has answered.
+		 */
+		if (rc == 0 && mio_event_is_error(ev))
+			rc = -ECONNREFUSED;
+		if (rc == 0)
 			return true;
 		if (rc < 0) {
 			dot_conn_failed(u, rc, NULL, now_ms);
