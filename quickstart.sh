@@ -5,8 +5,9 @@
 #                          embedded default (or, without c-ares, the example)
 #   ./quickstart.sh test   build and run every test: make check with
 #                          warnings as errors, the same tests under
-#                          ASan+UBSan, other backend configurations, and
-#                          make distcheck; the last line is the summary
+#                          ASan+UBSan, other backend configurations, the
+#                          install checks, make abi-check and make
+#                          distcheck; the last line is the summary
 #
 # Each installs its own build dependencies with apt-get when they are
 # missing (run it as root, or have them installed). CI runs "test".
@@ -17,7 +18,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # Debian packages each mode needs; a package is installed only if missing.
 build_pkgs="gcc make autoconf automake libtool pkg-config libc-ares-dev"
-test_pkgs="$build_pkgs bind9-dnsutils knot-dnsutils valgrind dnsperf libssl-dev openssl unbound abigail-tools libcurl4-openssl-dev python3 nsd"
+test_pkgs="$build_pkgs bind9-dnsutils knot-dnsutils valgrind dnsperf libssl-dev openssl unbound abigail-tools libcurl4-openssl-dev python3 nsd cmake man-db"
 run_pkgs="$build_pkgs bind9-dnsutils"
 
 log() { printf '==> %s\n' "$*"; }
@@ -65,25 +66,109 @@ check_build() {
 	return 1
 }
 
-# install_check BUILD: make install into a scratch DESTDIR, then build and
-# run the README's example the way a user would, through pkg-config.
+# install_check BUILD: make install into a scratch DESTDIR, then use the
+# installed tree the way a user would: the README's example through
+# pkg-config, man pages by function name, both headers as strict C11, the
+# CMake package (t/cmake-consumer) and the version node of every exported
+# symbol. Each check prints one line.
 install_check() {
 	dest=$(mktemp -d) || return 1
-	log "make install DESTDIR=$dest, then the README example via pkg-config"
+	log "make install DESTDIR=$dest, then use the installed tree"
 	make -C "$1" install DESTDIR="$dest" >"$1/install.out" 2>&1 || {
 		tail -n 20 "$1/install.out"; rm -rf "$dest"; return 1; }
 	prefix=$(sed -n 's/^prefix=//p' "$1/libmio.pc")
 	root=$dest$prefix
+	export PKG_CONFIG_SYSROOT_DIR="$dest" PKG_CONFIG_PATH="$root/lib/pkgconfig"
 	ok=0
-	for f in include/mio.h lib/pkgconfig/libmio.pc share/man/man3/mio.3; do
-		[ -f "$root/$f" ] || { echo "not installed: $f"; ok=1; }
+	for check in installed_files installed_example installed_man \
+	    installed_headers installed_cmake installed_versions; do
+		if $check >"$dest/check.out" 2>&1; then
+			echo "    $check: ok"
+		else
+			echo "    $check: FAILED"
+			sed 's/^/      /' "$dest/check.out" | tail -n 20
+			ok=1
+		fi
 	done
-	flags=$(PKG_CONFIG_SYSROOT_DIR="$dest" PKG_CONFIG_PATH="$root/lib/pkgconfig" \
-		pkg-config --cflags --libs libmio) || ok=1
-	cc -o "$dest/readiness" "$top/docs/examples/readiness.c" $flags \
-		-Wl,-rpath,"$root/lib" || ok=1
-	[ $ok -eq 0 ] && "$dest/readiness" || ok=1
+	unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH
 	rm -rf "$dest"
+	return $ok
+}
+
+installed_files() {
+	for f in include/mio.h include/mio-sys.h lib/pkgconfig/libmio.pc \
+	    lib/cmake/libmio/libmio-config.cmake share/man/man3/mio.3 \
+	    share/doc/libmio/readiness.md share/doc/libmio/examples/echo.c; do
+		[ -f "$root/$f" ] || { echo "not installed: $f"; return 1; }
+	done
+}
+
+# The README's example, built through pkg-config and run.
+installed_example() {
+	flags=$(pkg-config --cflags --libs libmio) &&
+	cc -o "$dest/readiness" "$top/docs/examples/readiness.c" $flags \
+		-Wl,-rpath,"$root/lib" && "$dest/readiness"
+}
+
+# man finds every function by its own name, and the pages name the
+# installed documentation.
+installed_man() {
+	page=$(MANPATH="$root/share/man" man -w mio_poll_poll) &&
+	echo "man -w mio_poll_poll: $page" &&
+	[ "$page" = "$root/share/man/man3/mio_poll.3" ] &&
+	MANPATH="$root/share/man" MANPAGER=cat man mio_registry_register \
+		2>/dev/null | grep -q 'mio_registry_register_fd' &&
+	grep -q "$prefix/share/doc/libmio/readiness.md" "$root/share/man/man3/mio.3"
+}
+
+# Both headers as strict C11 with the usual warnings, no feature macros.
+installed_headers() {
+	printf '#include <mio.h>\nint x;\n' >"$dest/h.c"
+	cc -std=c11 -Wall -Wextra -Wpedantic -Werror \
+		$(pkg-config --cflags libmio) -c "$dest/h.c" -o "$dest/h.o" || return 1
+	[ -f "$root/lib/pkgconfig/libmio-ares.pc" ] || return 0
+	printf '#include <mio-ares.h>\nint x;\n' >"$dest/h.c"
+	cc -std=c11 -Wall -Wextra -Wpedantic -Werror \
+		$(pkg-config --cflags libmio-ares) -c "$dest/h.c" -o "$dest/h.o"
+}
+
+# find_package(libmio) with libmio::libmio and libmio::ares.
+installed_cmake() {
+	if [ ! -f "$root/lib/pkgconfig/libmio-ares.pc" ]; then
+		echo "no mio-ares in this build: the consumer needs libmio::ares"
+		return 1
+	fi
+	cmake -S "$top/t/cmake-consumer" -B "$dest/cmake" \
+		-DCMAKE_PREFIX_PATH="$root" &&
+	cmake --build "$dest/cmake" && "$dest/cmake/consumer"
+}
+
+# Every exported symbol carries its library's version node.
+installed_versions() {
+	for lib in libmio.so:LIBMIO_0 libmio-ares.so:LIBMIO_ARES_0; do
+		file=$root/lib/${lib%%:*}
+		[ -f "$file" ] || continue
+		objdump -T "$file" |
+			awk -v node="${lib#*:}" '$NF ~ /^mio_/ && !/\*UND\*/ {
+				n++; if ($(NF - 1) != node) { bad++; print "not in " node ": " $NF } }
+				END { print n + 0 " symbols"; exit !(n > 0 && bad == 0) }' ||
+			return 1
+	done
+}
+
+# install_libs_only: configure --disable-daemon installs the libraries and
+# no miodnsd.
+install_libs_only() {
+	dir=_build-libs
+	configure_build "$dir" --enable-werror --disable-daemon || return 1
+	dest=$(mktemp -d) || return 1
+	log "make install DESTDIR=$dest in $dir: the libraries alone"
+	ok=0
+	make -C "$dir" -j"$jobs" install DESTDIR="$dest" >"$dir/install.out" 2>&1 || {
+		tail -n 20 "$dir/install.out"; ok=1; }
+	[ -n "$(find "$dest" -name 'libmio.so*')" ] || { echo "no libmio.so"; ok=1; }
+	[ -z "$(find "$dest" -name 'miodnsd*')" ] || { echo "miodnsd installed"; ok=1; }
+	rm -rf "$dest" "$dir"
 	return $ok
 }
 
@@ -129,6 +214,7 @@ mode_test() {
 		. "$top/quickstart.d/extra-configs"
 	fi
 	step install_check _build
+	step install_libs_only
 	if command -v abidw >/dev/null 2>&1; then
 		log "make abi-check (docs/abi.md)"
 		step make -C _build abi-check
