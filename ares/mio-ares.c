@@ -32,6 +32,10 @@
  *    sleeps exactly that long wakes before the deadline and spins; the
  *    timeout is rounded up by one millisecond.
  *
+ * f) With mio_ares_use_fresh_ports() c-ares' UDP sockets are handles of
+ *    ports.c, never registered; the query sockets behind them have tokens
+ *    above the c-ares sockets' range and their events go to ports.c.
+ *
  * Static helpers are adapter_*: ares_* is c-ares' namespace.
  */
 #include "config.h"
@@ -43,11 +47,16 @@
 #include <string.h>
 
 #include "mio-ares.h"
+#include "ports.h"
 
 /* A token is token_space + (slot << GEN_BITS | generation). */
-#define GEN_BITS 6
+#define GEN_BITS MIO__ARES_GEN_BITS
 #define GEN_MASK ((1u << GEN_BITS) - 1)
 #define TOKEN_SPACE_SIZE ((size_t)MIO_ARES_MAX_SOCKETS << GEN_BITS)
+/* The longest a query socket waits: c-ares 1.18 doubles the timeout per
+ * round of tries; more than four doublings or a minute is not waited. */
+#define FRESH_MAX_SHIFT 4
+#define FRESH_MAX_LIFETIME_MS 60000L
 
 /* How many extra ares_process_fd() calls one event may cause before the
  * socket is re-armed and left for the next poll. Each call reads at least
@@ -67,6 +76,8 @@ struct mio_ares {
 	ares_channel channel;
 	const mio_registry *registry;
 	unsigned char *token_space;
+	size_t token_space_size;
+	struct mio__ares_ports *ports;	/* NULL unless fresh ports are on */
 	struct adapter_slot *slots;
 	uint32_t nslots;	/* slots ever used; free ones are listed */
 	uint32_t capacity;
@@ -205,6 +216,8 @@ adapter_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	struct adapter_slot *slot = adapter_slot_by_fd(ma, fd);
 	mio_interest interest = 0;
 
+	if (ma->ports != NULL && mio__ares_ports_is_handle(ma->ports, fd))
+		return;		/* see note f */
 	if (!readable && !writable) {
 		if (slot == NULL)
 			return;
@@ -258,6 +271,7 @@ mio_ares_new(const mio_registry *registry, const struct ares_options *options,
 		free(ma);
 		return -ENOMEM;
 	}
+	ma->token_space_size = TOKEN_SPACE_SIZE;
 	ma->registry = registry;
 	ma->free_head = ma->free_tail = NO_SLOT;
 	if (options != NULL)
@@ -310,6 +324,7 @@ mio_ares_free(mio_ares *ma)
 	 * A callback calling mio_ares_free() again is ignored by depth. */
 	ma->depth++;
 	ares_destroy(ma->channel);
+	mio__ares_ports_free(ma->ports);
 	free(ma->slots);
 	free(ma->token_space);
 	free(ma);
@@ -326,7 +341,7 @@ mio_ares_owns_token(const mio_ares *ma, mio_token token)
 {
 	uintptr_t base = (uintptr_t)ma->token_space;
 
-	return token >= base && token - base < TOKEN_SPACE_SIZE;
+	return token >= base && token - base < ma->token_space_size;
 }
 
 /* The live slot a token names, or NULL if the socket has gone since. */
@@ -387,6 +402,12 @@ mio_ares_process_event(mio_ares *ma, const mio_event *ev)
 
 	if (!mio_ares_owns_token(ma, token))
 		return 0;
+	if (token - (uintptr_t)ma->token_space >= TOKEN_SPACE_SIZE) {
+		ma->depth++;
+		mio__ares_ports_event(ma->ports, token);	/* note f */
+		adapter_leave(ma);
+		return 1;
+	}
 	if ((slot = adapter_slot_by_token(ma, token)) == NULL)
 		return 1;	/* stale: see note c */
 	fd = slot->fd;
@@ -430,6 +451,8 @@ mio_ares_timeout(const mio_ares *ma, const struct timespec *max,
 void
 mio_ares_process_timeouts(mio_ares *ma)
 {
+	if (ma->ports != NULL)
+		mio__ares_ports_expire(ma->ports);
 	ma->depth++;
 	ares_process_fd(ma->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	adapter_leave(ma);
@@ -468,5 +491,62 @@ mio_ares_take_error(mio_ares *ma)
 size_t
 mio_ares_socket_count(const mio_ares *ma)
 {
-	return ma->live;
+	return ma->live + (ma->ports ? mio__ares_ports_live(ma->ports) : 0);
+}
+
+/* How long a query socket may wait for its answer: see FRESH_MAX_SHIFT. */
+static long
+adapter_attempt_ms(const mio_ares *ma)
+{
+	struct ares_options o;
+	int optmask, shift;
+	long ms;
+
+	if (ares_save_options(ma->channel, &o, &optmask) != ARES_SUCCESS)
+		return FRESH_MAX_LIFETIME_MS;
+	shift = o.tries > 1 ? o.tries - 1 : 0;
+	if (shift > FRESH_MAX_SHIFT)
+		shift = FRESH_MAX_SHIFT;
+	ms = o.timeout > 0 ? (long)o.timeout << shift : FRESH_MAX_LIFETIME_MS;
+	ares_destroy_options(&o);
+	return ms < FRESH_MAX_LIFETIME_MS ? ms : FRESH_MAX_LIFETIME_MS;
+}
+
+int
+mio_ares_use_fresh_ports(mio_ares *ma, size_t max_sockets)
+{
+	size_t size, base = TOKEN_SPACE_SIZE;
+	unsigned char *space;
+	int rc;
+
+	if (ma == NULL || max_sockets > MIO_ARES_MAX_FRESH_PORTS)
+		return -EINVAL;
+	if (ma->ports != NULL || ma->live != 0 || ma->depth > 0)
+		return -EBUSY;
+	if (max_sockets == 0)
+		max_sockets = MIO_ARES_DEFAULT_FRESH_PORTS;
+	/* The query sockets' tokens follow the c-ares sockets' range. */
+	size = base + (max_sockets << GEN_BITS);
+	if ((space = malloc(size)) == NULL)
+		return -ENOMEM;
+	rc = mio__ares_ports_new(ma->registry, (uintptr_t)space + base,
+	    (uint32_t)max_sockets, adapter_attempt_ms(ma), &ma->ports);
+	if (rc != 0) {
+		free(space);
+		return rc;
+	}
+	free(ma->token_space);
+	ma->token_space = space;
+	ma->token_space_size = size;
+	mio__ares_ports_attach(ma->ports, ma->channel);
+	return 0;
+}
+
+void
+mio_ares_get_port_stats(const mio_ares *ma, struct mio_ares_port_stats *out)
+{
+	if (ma->ports != NULL)
+		mio__ares_ports_stats(ma->ports, out);
+	else
+		memset(out, 0, sizeof(*out));
 }

@@ -178,8 +178,54 @@ MIO_ARES_EXTERN void mio_ares_cancel(mio_ares *ma);
  */
 MIO_ARES_EXTERN int mio_ares_take_error(mio_ares *ma);
 
-/** The number of c-ares sockets currently registered. */
+/** The number of sockets currently registered: c-ares' own, and the
+ * query sockets of mio_ares_use_fresh_ports(). */
 MIO_ARES_EXTERN size_t mio_ares_socket_count(const mio_ares *ma);
+
+/** The most query sockets mio_ares_use_fresh_ports() accepts, and its
+ * default. */
+#define MIO_ARES_MAX_FRESH_PORTS 65536
+#define MIO_ARES_DEFAULT_FRESH_PORTS 4096
+
+/**
+ * Sends every UDP query from a socket of its own, bound to a random port
+ * (1024-65535; another one if taken, the kernel's choice after 16 taken
+ * ones) and connect()ed to the server, as RFC 5452 asks and unbound's
+ * outgoing-range does: c-ares 1.18 would send every query in flight to a
+ * server from one socket, and so from one port. The socket takes only the
+ * answer whose source is the server's address and port and whose ID is the
+ * query's (c-ares then checks the ID and question again), and is closed
+ * after it, or when c-ares closes its server's sockets, or once the
+ * query's last attempt has timed out (the channel's timeout doubled per
+ * try, as c-ares 1.18 does). ICMP errors are not reported to c-ares (it
+ * would fail every query to the server): such a query times out instead.
+ * TCP is unchanged. Uses ares_set_socket_functions(): the caller must not
+ * set its own.
+ * \param max_sockets the most query sockets open at once (0 for
+ *        MIO_ARES_DEFAULT_FRESH_PORTS); past it, or out of descriptors,
+ *        the oldest one is closed to make room.
+ * \return 0, -EINVAL (max_sockets above MIO_ARES_MAX_FRESH_PORTS),
+ *         -EBUSY (already on, or a socket is open: call it right after
+ *         mio_ares_new()), -ENOMEM.
+ * Thread-safety: the adapter's thread only.
+ */
+MIO_ARES_EXTERN int mio_ares_use_fresh_ports(mio_ares *ma, size_t max_sockets);
+
+/** Counters of mio_ares_use_fresh_ports(), all zero while it is off. */
+struct mio_ares_port_stats {
+	unsigned long long sockets;	/* query sockets opened */
+	unsigned long long answers;	/* answers handed to c-ares */
+	unsigned long long stray;	/* datagrams dropped: short, wrong ID */
+	unsigned long long socket_errors; /* ICMP errors and such, ignored */
+	unsigned long long bind_retries; /* random ports found taken */
+	unsigned long long evicted;	/* closed early to make room */
+	unsigned long long expired;	/* closed unanswered, timed out */
+	unsigned long long failures;	/* sends that could not go out */
+};
+
+/** Copies the counters into *out. Thread-safety: the adapter's thread. */
+MIO_ARES_EXTERN void mio_ares_get_port_stats(const mio_ares *ma,
+    struct mio_ares_port_stats *out);
 
 #ifdef __cplusplus
 }

@@ -5,13 +5,20 @@
  * The point of most cases is c-ares 1.18's one-recv-per-call TCP reader: an
  * answer written in one segment, or a byte at a time, must complete long
  * before the query's timeout. The rest cover timeouts folded into the poll
- * timeout, stale tokens, and the deferred cancel and free.
+ * timeout, stale tokens, and the deferred cancel and free. The cases run
+ * again with mio_ares_use_fresh_ports(), whose own checks (a server of
+ * this file that notes source ports and forges answers) count distinct
+ * ports over 2,000 queries with 100 outstanding, forged answers from
+ * another port and with a wrong ID, and the cap on open query sockets.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +106,10 @@ send_query(struct env *e, const char *name, int type, int id,
 	mio_ares_send(e->ares, q, len, on_answer, r);
 }
 
+/* Whether new_channel() turns on mio_ares_use_fresh_ports(): the cases
+ * run once without and once with it. */
+static bool fresh_ports;
+
 static int
 new_channel(struct env *e, int flags, int timeout_ms, mio_ares **out)
 {
@@ -127,6 +138,8 @@ new_channel(struct env *e, int flags, int timeout_ms, mio_ares **out)
 	if (ares_set_servers_ports_csv(mio_ares_channel(*out), csv) !=
 	    ARES_SUCCESS)
 		bail("ares_set_servers_ports_csv(%s) failed", csv);
+	if (fresh_ports && (rc = mio_ares_use_fresh_ports(*out, 0)) != 0)
+		bail("mio_ares_use_fresh_ports: %s", mio_strerror(rc));
 	return 0;
 }
 
@@ -513,6 +526,317 @@ check_ipv6(void)
 	env_fini(&e);
 }
 
+/* ---- fresh ports (mio_ares_use_fresh_ports) ------------------------------ */
+
+/* A UDP server on its own thread that notes every query's source port and
+ * answers it at once with the query's ID, or not at all (drop), or first
+ * with forgeries (forge): an answer with the right ID from another port,
+ * which the kernel must drop, and one with a wrong ID from the right
+ * port, which the adapter must drop. The genuine answer has ANCOUNT 0, the
+ * forged ones ANCOUNT 1, so a forgery that got through shows. */
+struct portstub {
+	int fd, forger_fd;
+	uint16_t port;
+	bool drop, forge;
+	volatile bool stop;
+	unsigned char seen[65536 / 8];
+	unsigned distinct, queries;
+	pthread_t thread;
+};
+
+static void
+portstub_answer(struct portstub *s, unsigned char *q, ssize_t len,
+    const struct sockaddr_in *from)
+{
+	socklen_t fl = sizeof(*from);
+
+	q[2] |= 0x80;		/* QR */
+	q[3] = 0x80;		/* RA, NOERROR */
+	if (s->forge) {
+		q[7] = 1;
+		(void)sendto(s->forger_fd, q, (size_t)len, 0,
+		    (const struct sockaddr *)from, fl);
+		q[0] ^= 0x55;
+		(void)sendto(s->fd, q, (size_t)len, 0,
+		    (const struct sockaddr *)from, fl);
+		q[0] ^= 0x55;
+		q[7] = 0;
+	}
+	(void)sendto(s->fd, q, (size_t)len, 0, (const struct sockaddr *)from,
+	    fl);
+}
+
+static void *
+portstub_run(void *arg)
+{
+	struct portstub *s = arg;
+	unsigned char q[512];
+
+	while (!s->stop) {
+		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t len;
+		unsigned port;
+
+		if (poll(&pfd, 1, 20) != 1)
+			continue;
+		len = recvfrom(s->fd, q, sizeof(q), 0,
+		    (struct sockaddr *)&from, &fl);
+		if (len < 12)
+			continue;
+		s->queries++;
+		port = ntohs(from.sin_port);
+		if (!(s->seen[port / 8] & (1u << (port % 8)))) {
+			s->seen[port / 8] |= (unsigned char)(1u << (port % 8));
+			s->distinct++;
+		}
+		if (!s->drop)
+			portstub_answer(s, q, len, &from);
+	}
+	return NULL;
+}
+
+static int
+portstub_socket(uint16_t *port)
+{
+	struct sockaddr_storage addr;
+	socklen_t len = sizeof(addr);
+	int fd = udp_bind_loopback(AF_INET, &addr, &len);
+
+	if (port != NULL)
+		*port = ntohs(((struct sockaddr_in *)&addr)->sin_port);
+	return fd;
+}
+
+static void
+portstub_start(struct portstub *s, bool drop, bool forge)
+{
+	memset(s, 0, sizeof(*s));
+	s->drop = drop;
+	s->forge = forge;
+	if ((s->fd = portstub_socket(&s->port)) < 0 ||
+	    (s->forger_fd = portstub_socket(NULL)) < 0)
+		sysbail("portstub sockets");
+	if (pthread_create(&s->thread, NULL, portstub_run, s) != 0)
+		bail("portstub thread");
+}
+
+static void
+portstub_stop(struct portstub *s)
+{
+	s->stop = true;
+	pthread_join(s->thread, NULL);
+	close(s->fd);
+	close(s->forger_fd);
+}
+
+static mio_ares *
+fresh_channel(struct env *e, uint16_t port, int timeout_ms, int tries,
+    size_t max_sockets)
+{
+	struct ares_options o;
+	mio_ares *ma;
+	char csv[64];
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.timeout = timeout_ms;
+	o.tries = tries;
+	o.nservers = 0;
+	rc = mio_ares_new(mio_poll_registry(e->poll), &o, ARES_OPT_TIMEOUTMS |
+	    ARES_OPT_TRIES | ARES_OPT_SERVERS, &ma);
+	if (rc != 0)
+		bail("mio_ares_new: %s", mio_strerror(rc));
+	snprintf(csv, sizeof(csv), "127.0.0.1:%u", port);
+	if (ares_set_servers_ports_csv(mio_ares_channel(ma), csv) !=
+	    ARES_SUCCESS)
+		bail("ares_set_servers_ports_csv(%s) failed", csv);
+	if (max_sockets != (size_t)-1 &&
+	    (rc = mio_ares_use_fresh_ports(ma, max_sockets)) != 0)
+		bail("mio_ares_use_fresh_ports: %s", mio_strerror(rc));
+	return ma;
+}
+
+/* Keeps `window` queries outstanding until `total` were sent. */
+struct stream {
+	struct env *e;
+	int total, window, sent, done, ok, forged;
+};
+
+static void stream_send(struct stream *st);
+
+static void
+stream_answer(void *arg, int status, int timeouts, unsigned char *abuf,
+    int alen)
+{
+	struct stream *st = arg;
+
+	(void)timeouts;
+	st->done++;
+	if (status == ARES_SUCCESS && alen >= 12)
+		st->ok++;
+	if (abuf != NULL && alen >= 12 && abuf[7] != 0)
+		st->forged++;
+	if (status != ARES_EDESTRUCTION && st->sent < st->total)
+		stream_send(st);
+}
+
+static void
+stream_send(struct stream *st)
+{
+	unsigned char q[512];
+	char name[64];
+	int len;
+
+	snprintf(name, sizeof(name), "q%d.load.example.test", st->sent);
+	len = make_query(q, name, 1, (int)(random() & 0xffff), false);
+	st->sent++;
+	mio_ares_send(st->e->ares, q, len, stream_answer, st);
+}
+
+static bool
+stream_run(struct stream *st, long long limit_ms)
+{
+	long long end = now_ms() + limit_ms;
+
+	for (int i = 0; i < st->window && st->sent < st->total; i++)
+		stream_send(st);
+	while (st->done < st->total && now_ms() < end) {
+		struct timespec cap = ms_timeout(end - now_ms()), buf;
+
+		mio_poll_poll(st->e->poll, st->e->events,
+		    mio_ares_timeout(st->e->ares, &cap, &buf));
+		MIO_EVENTS_FOREACH(ev, st->e->events) {
+			if (!mio_ares_process_event(st->e->ares, ev))
+				diag("event with a foreign token");
+		}
+		mio_ares_process_timeouts(st->e->ares);
+	}
+	return st->done == st->total;
+}
+
+static void
+fresh_env(struct env *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (mio_poll_new(&e->poll) != 0 ||
+	    mio_events_new(&e->events, 256) != 0)
+		bail("poll setup failed");
+}
+
+static void
+fresh_env_fini(struct env *e)
+{
+	mio_ares_free(e->ares);
+	mio_events_free(e->events);
+	mio_poll_free(e->poll);
+}
+
+/* 2,000 queries, 100 outstanding: without fresh ports (a figure only, as
+ * c-ares versions differ), then with them (at least 1,900 ports). */
+static void
+check_fresh_ports_distinct(void)
+{
+	struct mio_ares_port_stats stats;
+	struct portstub s;
+	struct env e;
+	struct stream st;
+	long long start, elapsed;
+
+	for (int fresh = 0; fresh < 2; fresh++) {
+		fresh_env(&e);
+		portstub_start(&s, false, false);
+		e.ares = fresh_channel(&e, s.port, 2000, 1,
+		    fresh ? 0 : (size_t)-1);
+		st = (struct stream){ .e = &e, .total = 2000, .window = 100 };
+		start = now_ms();
+		(void)stream_run(&st, 20000);
+		elapsed = now_ms() - start;
+		ok(st.ok == 2000,
+		    "%s: 2000 queries, 100 outstanding, answered (%d)",
+		    fresh ? "fresh ports" : "plain c-ares", st.ok);
+		portstub_stop(&s);
+		mio_ares_get_port_stats(e.ares, &stats);
+		diag("%s: %u distinct source ports in %u queries, %lld ms",
+		    fresh ? "fresh ports" : "plain c-ares", s.distinct,
+		    s.queries, elapsed);
+		if (fresh) {
+			ok(s.distinct >= 1900, "at least 1900 distinct source "
+			    "ports in 2000 queries (%u)", s.distinct);
+			is_int(stats.sockets, 2000, "2000 query sockets opened");
+			is_int(stats.answers, 2000, "2000 answers handed on");
+			is_int(mio_ares_socket_count(e.ares), 0,
+			    "every query socket closed after its answer");
+		} else {
+			is_int(stats.sockets, 0, "no counters while off");
+		}
+		fresh_env_fini(&e);
+	}
+}
+
+/* Forged answers: one from another port (the kernel drops it), one from
+ * the server's port with a wrong ID (the adapter drops it). */
+static void
+check_fresh_ports_forged(void)
+{
+	struct mio_ares_port_stats stats;
+	struct portstub s;
+	struct env e;
+	struct stream st;
+
+	fresh_env(&e);
+	portstub_start(&s, false, true);
+	e.ares = fresh_channel(&e, s.port, 2000, 1, 0);
+	st = (struct stream){ .e = &e, .total = 300, .window = 30 };
+	(void)stream_run(&st, 20000);
+	ok(st.ok == 300,
+	    "300 queries with forgeries answered (%d)", st.ok);
+	is_int(st.forged, 0, "no forged answer accepted");
+	mio_ares_get_port_stats(e.ares, &stats);
+	ok(stats.stray >= 1, "wrong-ID datagrams counted as stray (%llu)",
+	    stats.stray);
+	ok(stats.stray <= 300, "at most one stray per query (%llu)",
+	    stats.stray);
+	portstub_stop(&s);
+	fresh_env_fini(&e);
+}
+
+/* A server that never answers: queries time out, their sockets close at
+ * the end of their lifetime or when c-ares lets go of the server, and a
+ * cap of 4 sockets is kept by closing the oldest. */
+static void
+check_fresh_ports_limits(void)
+{
+	struct mio_ares_port_stats stats;
+	struct portstub s;
+	struct env e;
+	struct stream st;
+	mio_ares *other;
+
+	fresh_env(&e);
+	portstub_start(&s, true, false);
+	e.ares = fresh_channel(&e, s.port, 200, 1, 4);
+	is_errno(mio_ares_use_fresh_ports(e.ares, 0), -EBUSY,
+	    "a second mio_ares_use_fresh_ports is EBUSY");
+	st = (struct stream){ .e = &e, .total = 10, .window = 10 };
+	for (int i = 0; i < st.window; i++)
+		stream_send(&st);
+	ok(mio_ares_socket_count(e.ares) <= 4,
+	    "at most 4 query sockets open (%zu)",
+	    mio_ares_socket_count(e.ares));
+	ok(stream_run(&st, 5000) && st.ok == 0, "all 10 time out");
+	mio_ares_get_port_stats(e.ares, &stats);
+	is_int(stats.evicted, 6, "6 oldest closed to make room");
+	is_int(mio_ares_socket_count(e.ares), 0, "no query socket left open");
+	portstub_stop(&s);
+	other = fresh_channel(&e, s.port, 200, 1, (size_t)-1);
+	is_errno(mio_ares_use_fresh_ports(other, MIO_ARES_MAX_FRESH_PORTS + 1),
+	    -EINVAL, "too many sockets: EINVAL");
+	mio_ares_free(other);
+	fresh_env_fini(&e);
+}
+
 int
 main(void)
 {
@@ -528,6 +852,18 @@ main(void)
 	check_stale_token();
 	check_reentry();
 	check_ipv6();
+	diag("the same with fresh ports");
+	fresh_ports = true;
+	check_modes();
+	check_servfail();
+	check_timeout();
+	check_concurrent();
+	check_reentry();
+	check_ipv6();
+	fresh_ports = false;
+	check_fresh_ports_distinct();
+	check_fresh_ports_forged();
+	check_fresh_ports_limits();
 	ares_library_cleanup();
 	return tap_failures() == 0 ? 0 : 1;
 }
