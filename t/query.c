@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "dns/cache.h"
+#include "resolve/local.h"
 #include "resolve/resolve.h"
 #include "tap.h"
 #include "zone.h"

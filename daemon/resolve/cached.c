@@ -25,6 +25,7 @@
 #include <sys/random.h>
 #endif
 
+#include "resolve/cached.h"
 #include "resolve/stages.h"
 
 /* The cache the main thread made for the workers, and its settings; only

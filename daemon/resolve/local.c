@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "resolve/local.h"
 #include "resolve/stages.h"
 #include "zone.h"
 

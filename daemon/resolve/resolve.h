@@ -84,14 +84,4 @@ size_t resolve_count(const struct resolver *r);
 /* The end of a graceful shutdown: SERVFAIL to whatever is left. */
 void resolve_fail_all(struct resolver *r);
 
-/* ---- cached.c: the cache the main thread makes for every worker ---- */
-int resolve_cache_configure(const struct config *conf,
-    bool upstreams_changed);
-struct cache *resolve_shared_cache(void);
-void resolve_cache_fini(void);
-void resolve_log_cache(void);
-
-/* ---- local.c: the zones, loaded by the main thread ---- */
-int local_zones_load(const struct config *conf, struct zone_set **out);
-
 #endif /* MIODNSD_RESOLVE_H */
