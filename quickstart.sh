@@ -111,14 +111,20 @@ installed_example() {
 }
 
 # man finds every function by its own name, and the pages name the
-# installed documentation.
+# installed documentation, which is there.
 installed_man() {
 	page=$(MANPATH="$root/share/man" man -w mio_poll_poll) &&
 	echo "man -w mio_poll_poll: $page" &&
 	[ "$page" = "$root/share/man/man3/mio_poll.3" ] &&
 	MANPATH="$root/share/man" MANPAGER=cat man mio_registry_register \
 		2>/dev/null | grep -q 'mio_registry_register_fd' &&
-	grep -q "$prefix/share/doc/libmio/readiness.md" "$root/share/man/man3/mio.3"
+	grep -q "$prefix/share/doc/libmio/readiness.md" "$root/share/man/man3/mio.3" ||
+		return 1
+	for doc in $(cat "$root"/share/man/man[38]/*.[38] |
+	    sed -n "s|^\.IR\{0,1\} \($prefix/share/doc/[^ )]*\).*|\1|p" |
+	    sed 's/\\-/-/g' | sort -u); do
+		[ -f "$dest$doc" ] || { echo "a page names $doc, not installed"; return 1; }
+	done
 }
 
 # Both headers as strict C11 with the usual warnings, no feature macros.
