@@ -161,9 +161,11 @@ MIO_EXTERN int mio_timers_timeout(mio_timers *timers, struct timespec *out);
  * before its callback runs; the callback may start or stop any timer of
  * the set, itself included, and may free the memory of its own timer.
  * Timers started during the call do not fire in it.
- * \return how many callbacks ran (0 also for NULL).
- * Thread-safety: the set's own thread only; not reentrant (a callback
- * must not call mio_timers_run() or mio_timers_free() on its set).
+ * \return how many timers fired (0 also for NULL, and for a call made by
+ *         a callback of the same set's mio_timers_run(), which does
+ *         nothing).
+ * Thread-safety: the set's own thread only. A callback must not call
+ * mio_timers_free() on its set.
  */
 MIO_EXTERN size_t mio_timers_run(mio_timers *timers);
 

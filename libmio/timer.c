@@ -49,6 +49,7 @@ struct mio_timers {
 	size_t pending;          /* placed and waiting timers */
 	mio_timer *waiting;      /* singly linked, newest first */
 	uint64_t next_seq;
+	bool running;            /* inside mio_timers_run() */
 };
 
 static uint64_t
@@ -367,10 +368,13 @@ mio_timers_run(mio_timers *timers)
 	size_t fired = 0;
 	uint64_t now;
 
-	if (timers == NULL || timers->pending == 0)
+	/* A nested call from a callback would fire timers out of order under
+	 * the outer one; it does nothing instead. */
+	if (timers == NULL || timers->pending == 0 || timers->running)
 		return 0;
 	now = timers_clock_ns();
 	timers_place_waiting(timers, now);
+	timers->running = true;
 	/* Timers started by the callbacks wait on the list, out of the heap,
 	 * so this loop ends even when a callback restarts itself with 0. */
 	while (timers->len > 0 && timers->heap[0].when <= now) {
@@ -383,5 +387,6 @@ mio_timers_run(mio_timers *timers)
 		if (timer->mio__fire != NULL)
 			timer->mio__fire(timer, timer->mio__arg);
 	}
+	timers->running = false;
 	return fired;
 }

@@ -332,7 +332,7 @@ struct actor {
 };
 
 enum { ACT_NONE, ACT_RESTART_SELF, ACT_STOP_OTHER, ACT_START_OTHER,
-	ACT_STOP_SELF, ACT_FREE_SELF };
+	ACT_STOP_SELF, ACT_FREE_SELF, ACT_RUN };
 
 static void
 actor_fire(mio_timer *timer, void *arg)
@@ -355,6 +355,9 @@ actor_fire(mio_timer *timer, void *arg)
 		break;
 	case ACT_FREE_SELF:
 		free(a);
+		break;
+	case ACT_RUN:
+		a->stop_result = mio_timers_run(a->timers) == 0;
 		break;
 	}
 }
@@ -404,6 +407,17 @@ timer_callbacks(void)
 	    "the next run fires the restarted and the started timer");
 	ok(self.fire_count == 2 && started.fire_count == 1, "once each");
 	ok(mio_timer_stop(timers, &self.timer), "stop the self-restarter");
+
+	/* A nested run does nothing; the outer one fires both, in order. */
+	struct actor runner, after;
+	actor_init(&runner, timers, ACT_RUN, NULL);
+	actor_init(&after, timers, ACT_NONE, NULL);
+	mio_timer_start(timers, &runner.timer, 0);
+	mio_timer_start(timers, &after.timer, 0);
+	sleep_ns(1 * MS);
+	is_int((long long)mio_timers_run(timers), 2, "the outer run fires both");
+	ok(runner.stop_result && after.fire_count == 1,
+	    "a callback's mio_timers_run() on its own set returns 0");
 	mio_timers_free(timers);
 }
 
