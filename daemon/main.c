@@ -236,9 +236,9 @@ main_build_config(const struct cmdline *cmd, struct config *conf)
 	if (cmd->daemonize && conf->pidfile[0] == '\0')
 		snprintf(conf->pidfile, sizeof(conf->pidfile), "%s",
 		    MIODNSD_PIDFILE);
-	if (errors > 0)
+	if (errors > 0 || config_finish(conf) != 0)
 		return -1;
-	return config_finish(conf);
+	return config_make_tls(conf);
 }
 
 static void
@@ -280,10 +280,15 @@ main_reload(void)
 	struct zone_set *zones;
 	bool upstreams_changed;
 
-	if (main_build_config(&m.cmd, &conf) != 0 ||
-	    local_zones_load(&conf, &zones) != 0) {
+	if (main_build_config(&m.cmd, &conf) != 0) {
 		log_warnx("reload failed: keeping the running configuration "
 		    "and zones");
+		return;
+	}
+	if (local_zones_load(&conf, &zones) != 0) {
+		log_warnx("reload failed: keeping the running configuration "
+		    "and zones");
+		config_release(&conf);
 		return;
 	}
 	main_keep_restart_settings(&conf);
@@ -294,6 +299,7 @@ main_reload(void)
 		log_warnx("reload: keeping the previous upstreams");
 		memcpy(conf.upstream, m.conf.upstream, sizeof(conf.upstream));
 		conf.nupstream = m.conf.nupstream;
+		config_keep_tls_upstreams(&conf, &m.conf);
 		conf.upstream_timeout_ms = m.conf.upstream_timeout_ms;
 		conf.edns_size = m.conf.edns_size;
 		upstreams_changed = false;
@@ -306,6 +312,7 @@ main_reload(void)
 		log_info("reload: new upstreams, cache flushed");
 	worker_publish(&conf, zones, resolve_shared_cache());
 	zone_set_free(zones);
+	config_release(&m.conf);
 	m.conf = conf;
 	(void)worker_apply(w0);
 	if (!worker_wait_applied(MAIN_RELOAD_WAIT_MS))
@@ -471,6 +478,7 @@ main_cleanup(void)
 	worker_fini(m.w0);
 	resolve_cache_fini();
 	workers_free();
+	config_release(&m.conf);
 	ares_library_cleanup();
 	if (m.wrote_pidfile)
 		unlink(m.conf.pidfile);

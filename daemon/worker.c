@@ -46,7 +46,8 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct config conf;
-	struct addr bound[MIODNSD_MAX_LISTEN];	/* worker 0's, by index */
+	/* Worker 0's, by index: listen[], then listen_tls[]. */
+	struct addr bound[2 * MIODNSD_MAX_LISTEN];
 	struct zone_set *zones;
 	struct cache *cache;
 	unsigned ready, failed;		/* workers started, and not */
@@ -145,7 +146,9 @@ worker_publish(const struct config *conf, struct zone_set *zones,
     struct cache *cache)
 {
 	pthread_mutex_lock(&shared.lock);
+	config_release(&shared.conf);
 	shared.conf = *conf;
+	config_hold(&shared.conf);
 	listener_bound(&shared.workers[0]->front, conf, shared.bound);
 	zone_set_free(shared.zones);
 	shared.zones = zones != NULL ? zone_set_ref(zones) : NULL;
@@ -222,7 +225,7 @@ int
 worker_apply(struct worker *w)
 {
 	struct config *conf = &w->conf;
-	struct addr bound[MIODNSD_MAX_LISTEN];
+	struct addr bound[2 * MIODNSD_MAX_LISTEN];
 	struct zone_set *zones;
 	struct cache *cache;
 	int rc = 0;
@@ -230,7 +233,9 @@ worker_apply(struct worker *w)
 	/* Only this thread reads its copy, so it is filled in place. */
 	pthread_mutex_lock(&shared.lock);
 	w->generation = atomic_load(&generation);
+	config_release(conf);
 	*conf = shared.conf;
+	config_hold(conf);
 	memcpy(bound, shared.bound, sizeof(bound));
 	zones = shared.zones != NULL ? zone_set_ref(shared.zones) : NULL;
 	cache = shared.cache != NULL ? cache_ref(shared.cache) : NULL;
@@ -404,6 +409,7 @@ worker_fini(struct worker *w)
 	resolver_free(w->resolver);
 	w->resolver = NULL;
 	stats_worker_stop(w->id, &w->counters);
+	config_release(&w->conf);
 }
 
 static void
@@ -523,4 +529,5 @@ workers_free(void)
 	shared.zones = NULL;
 	cache_free(shared.cache);
 	shared.cache = NULL;
+	config_release(&shared.conf);
 }

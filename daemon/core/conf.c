@@ -369,6 +369,84 @@ config_add_addr(struct addr *list, int *n, int max, const char *text,
 	return 0;
 }
 
+#ifdef HAVE_TLS
+/* "upstream-tls ADDR[:PORT] NAME": port 853 by default (RFC 7858). */
+static int
+config_add_upstream_tls(struct config *conf, const char *value)
+{
+	char addr[80];
+	size_t n = strcspn(value, " \t");
+	const char *name = value + n + strspn(value + n, " \t");
+	int i = conf->nupstream_tls;
+
+	if (n == 0 || n >= sizeof(addr) || *name == '\0' ||
+	    strlen(name) >= sizeof(conf->upstream_tls_name[0])) {
+		log_warnx("upstream-tls: want ADDR[:PORT] NAME, not \"%s\"",
+		    value);
+		return -1;
+	}
+	if (i == MIODNSD_MAX_UPSTREAM) {
+		log_warnx("more than %d upstream-tls addresses",
+		    MIODNSD_MAX_UPSTREAM);
+		return -1;
+	}
+	memcpy(addr, value, n);
+	addr[n] = '\0';
+	if (config_parse_addr(addr, DOT_PORT, &conf->upstream_tls[i]) != 0 ||
+	    addr_port(&conf->upstream_tls[i]) == 0) {
+		log_warnx("bad upstream-tls address \"%s\"", addr);
+		return -1;
+	}
+	snprintf(conf->upstream_tls_name[i], sizeof(conf->upstream_tls_name[0]),
+	    "%s", name);
+	conf->nupstream_tls++;
+	return 0;
+}
+
+#endif
+
+/* The DNS-over-TLS keywords; 1 if key is none of them. */
+static int
+config_set_tls(struct config *conf, const char *key, const char *value,
+    const char *dir)
+{
+#ifndef HAVE_TLS
+	if (strcmp(key, "listen-tls") == 0 || strcmp(key, "upstream-tls") == 0 ||
+	    strncmp(key, "tls-", 4) == 0) {
+		log_warnx("%s: this miodnsd was built without TLS", key);
+		return -1;
+	}
+	(void)conf;
+	(void)value;
+	(void)dir;
+	return 1;
+#else
+	if (strcmp(key, "listen-tls") == 0) {
+		if (conf->nlisten_tls == MIODNSD_MAX_LISTEN ||
+		    config_parse_addr(value, DOT_PORT,
+		    &conf->listen_tls[conf->nlisten_tls]) != 0) {
+			log_warnx("bad or too many listen-tls addresses (\"%s\")",
+			    value);
+			return -1;
+		}
+		conf->nlisten_tls++;
+		return 0;
+	}
+	if (strcmp(key, "upstream-tls") == 0)
+		return config_add_upstream_tls(conf, value);
+	if (strcmp(key, "tls-cert") == 0)
+		return config_absolute_path(value, dir, conf->tls_cert,
+		    sizeof(conf->tls_cert));
+	if (strcmp(key, "tls-key") == 0)
+		return config_absolute_path(value, dir, conf->tls_key,
+		    sizeof(conf->tls_key));
+	if (strcmp(key, "tls-ca") == 0)
+		return config_absolute_path(value, dir, conf->tls_ca,
+		    sizeof(conf->tls_ca));
+	return 1;
+#endif
+}
+
 /* The numeric keywords: name, field, minimum, maximum. */
 static const struct config_number {
 	const char *name;
@@ -418,6 +496,7 @@ config_set_from(struct config *conf, const char *key, const char *value,
     const char *dir)
 {
 	char *base = (char *)conf;
+	int rc;
 
 	if (strcmp(key, "zone") == 0)
 		return config_add_zone(conf, value, dir);
@@ -431,6 +510,8 @@ config_set_from(struct config *conf, const char *key, const char *value,
 	if (strcmp(key, "upstream") == 0)
 		return config_add_addr(conf->upstream, &conf->nupstream,
 		    MIODNSD_MAX_UPSTREAM, value, "upstream", false);
+	if ((rc = config_set_tls(conf, key, value, dir)) <= 0)
+		return rc;
 	for (size_t i = 0; i < nitems(config_numbers); i++) {
 		const struct config_number *n = &config_numbers[i];
 		if (strcmp(key, n->name) != 0)
@@ -609,6 +690,23 @@ config_cpu_count(void)
 	return n > MIODNSD_MAX_THREADS ? MIODNSD_MAX_THREADS : (unsigned)n;
 }
 
+/* What DNS over TLS needs of the rest; 0 or -1 after logging. */
+static int
+config_finish_tls(struct config *conf)
+{
+	if (conf->nlisten_tls > 0 &&
+	    (conf->tls_cert[0] == '\0' || conf->tls_key[0] == '\0')) {
+		log_warnx("listen-tls needs tls-cert and tls-key");
+		return -1;
+	}
+	if (conf->nupstream + conf->nupstream_tls > MIODNSD_MAX_UPSTREAM) {
+		log_warnx("more than %d upstreams, plain and TLS together",
+		    MIODNSD_MAX_UPSTREAM);
+		return -1;
+	}
+	return 0;
+}
+
 /* Fills in the defaults that depend on the rest; 0 or -1 after logging. */
 int
 config_finish(struct config *conf)
@@ -636,15 +734,19 @@ config_finish(struct config *conf)
 		config_add_allow(conf, "127.0.0.0/8");
 		config_add_allow(conf, "::1");
 	}
-	if (conf->nupstream == 0) {
+	if (config_finish_tls(conf) != 0)
+		return -1;
+	if (conf->nupstream == 0 && conf->nupstream_tls == 0) {
 		conf->upstream_from_resolv = true;
 		config_read_resolv(conf);
 	}
-	if (conf->nupstream == 0 && conf->nzones > 0) {
+	if (conf->nupstream + conf->nupstream_tls > 0)
+		return 0;
+	if (conf->nzones > 0) {
 		/* Zones alone are a configuration: an authoritative server,
 		 * which refuses what is not its own. */
 		log_info("no upstream server: answering from the zones only");
-	} else if (conf->nupstream == 0) {
+	} else {
 		log_warnx("no upstream server: give -u ADDR or a "
 		    "nameserver in %s", conf->resolv_conf);
 		return -1;
@@ -661,6 +763,17 @@ config_same_upstreams(const struct config *a, const struct config *b)
 		return false;
 	for (int i = 0; i < a->nupstream; i++) {
 		if (!addr_equal(&a->upstream[i], &b->upstream[i]))
+			return false;
+	}
+	/* TLS upstreams: the same servers, names and CA file; a new client
+	 * context alone (every reload makes one) changes nothing. */
+	if (a->nupstream_tls != b->nupstream_tls ||
+	    strcmp(a->tls_ca, b->tls_ca) != 0)
+		return false;
+	for (int i = 0; i < a->nupstream_tls; i++) {
+		if (!addr_equal(&a->upstream_tls[i], &b->upstream_tls[i]) ||
+		    strcmp(a->upstream_tls_name[i],
+		    b->upstream_tls_name[i]) != 0)
 			return false;
 	}
 	return true;

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct tls_ctx;
+
 #define MIODNSD_DEFAULT_LISTEN "127.0.0.1:5353"
 #define MIODNSD_RESOLV_CONF "/etc/resolv.conf"
 #define MIODNSD_PIDFILE "/run/miodnsd.pid"
@@ -22,6 +24,8 @@
 #define MIODNSD_MAX_ZONES 64
 #define MIODNSD_MAX_ALLOW 16
 #define MIODNSD_MAX_THREADS 64
+/* DNS over TLS's port (RFC 7858). */
+#define DOT_PORT 853
 
 struct addr {
 	struct sockaddr_storage ss;
@@ -79,6 +83,19 @@ struct config {
 	struct prefix allow_stats[MIODNSD_MAX_ALLOW];
 	int nallow_stats;
 	bool allow_stats_set;		/* an allow-stats line, even "none" */
+	/* DNS over TLS: listeners, and upstreams with the name their
+	 * certificate must carry (plain and TLS upstreams together at most
+	 * MIODNSD_MAX_UPSTREAM); files as absolute paths. */
+	struct addr listen_tls[MIODNSD_MAX_LISTEN];
+	int nlisten_tls;
+	char tls_cert[512], tls_key[512], tls_ca[512];
+	struct addr upstream_tls[MIODNSD_MAX_UPSTREAM];
+	char upstream_tls_name[MIODNSD_MAX_UPSTREAM][256];
+	int nupstream_tls;
+	/* Made from the files above by main.c, one of each for every worker
+	 * (core/tls.h); whoever holds a copy of the configuration holds a
+	 * reference (tls_ctx_ref), NULL when not needed. */
+	struct tls_ctx *tls_server, *tls_client;
 };
 
 void config_defaults(struct config *conf);
@@ -95,6 +112,19 @@ int config_absolute_path(const char *path, const char *base, char *out,
     size_t len);
 int config_finish(struct config *conf);
 bool config_same_upstreams(const struct config *a, const struct config *b);
+/*
+ * The TLS contexts of a configuration (tls_server, tls_client): made from
+ * its files by config_make_tls() (0, or -1 after logging why), held by
+ * every copy of the configuration that is kept (config_hold() takes a
+ * reference for the copy), dropped with config_release(), which leaves
+ * them NULL.
+ */
+int config_make_tls(struct config *conf);
+void config_hold(struct config *conf);
+void config_release(struct config *conf);
+/* A reload that keeps the running upstreams: from's TLS upstreams, CA
+ * file and client context replace to's. */
+void config_keep_tls_upstreams(struct config *to, const struct config *from);
 const char *addr_str(const struct addr *addr, char *buf, size_t len);
 bool addr_equal(const struct addr *a, const struct addr *b);
 uint16_t addr_port(const struct addr *addr);

@@ -58,6 +58,12 @@ static const struct stats_field {
 	F("tcp-refused", tcp_refused),
 	F("tcp-idle-closed", tcp_idle_closed),
 	F("udp-send-failed", udp_send_failed),
+	F("tls-handshakes", tls_handshakes),
+	F("tls-resumptions", tls_resumptions),
+	F("tls-failures", tls_failures),
+	F("tls-upstream-handshakes", tls_upstream_handshakes),
+	F("tls-upstream-resumptions", tls_upstream_resumptions),
+	F("tls-upstream-failures", tls_upstream_failures),
 	F("inflight-peak", inflight_peak),
 	F("in-flight", inflight),
 	F("tcp-open", tcp_open),
@@ -240,4 +246,12 @@ stats_log(const struct counters *c)
 	log_info("tcp: %llu open, %llu accepted, %llu refused, %llu idle-closed",
 	    U(c->tcp_open), U(c->tcp_accepted), U(c->tcp_refused),
 	    U(c->tcp_idle_closed));
+	if (c->tls_handshakes + c->tls_failures + c->tls_upstream_handshakes +
+	    c->tls_upstream_failures > 0)
+		log_info("tls: %llu handshakes (%llu resumed), %llu failed; "
+		    "upstream: %llu handshakes (%llu resumed), %llu failed",
+		    U(c->tls_handshakes), U(c->tls_resumptions),
+		    U(c->tls_failures), U(c->tls_upstream_handshakes),
+		    U(c->tls_upstream_resumptions),
+		    U(c->tls_upstream_failures));
 }

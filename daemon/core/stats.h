@@ -33,6 +33,10 @@ struct counters {
 	uint64_t upstream_bad_answers;
 	uint64_t tcp_accepted, tcp_refused, tcp_idle_closed;
 	uint64_t udp_send_failed;
+	/* DNS over TLS: the listeners' handshakes, and the upstreams'. */
+	uint64_t tls_handshakes, tls_resumptions, tls_failures;
+	uint64_t tls_upstream_handshakes, tls_upstream_resumptions;
+	uint64_t tls_upstream_failures;
 	uint64_t inflight, tcp_open;	/* gauges: now, not since start */
 };
 

@@ -14,6 +14,12 @@
  * turn in the pipeline count. A closing connection tells the pipeline to
  * forget it, so that its queries carry on answering no one.
  *
+ * A connection of a listen-tls listener speaks DNS over TLS (RFC 7858):
+ * the same framing, limits and timeouts inside a TLS stream of
+ * core/tls.h, registered READABLE | WRITABLE once (the stream remembers
+ * what it waits for), with its own output queue in place of wqueue. The
+ * idle timeout also ends a handshake that stalls.
+ *
  * A closed connection is deregistered and its descriptor closed at once,
  * but its memory is freed only after the current batch of events, so an
  * event for it later in the same batch finds it marked closed instead of
@@ -30,6 +36,9 @@
 #include <unistd.h>
 
 #include "front/conn.h"
+#ifdef HAVE_TLS
+#include "core/tls.h"
+#endif
 
 #define CONN_ACCEPT_BATCH 32
 #define CONN_MAX_UNSENT (256 * 1024)
@@ -59,6 +68,8 @@ struct conn {
 	bool paused;			/* pipeline full: not reading */
 	bool resume;			/* unpause after this batch */
 	bool draining;			/* shutting down: no new queries */
+	struct tls_stream *tls;		/* DNS over TLS, or NULL */
+	bool tls_up;			/* its handshake is done */
 };
 
 #define CONN_OF(p, member) \
@@ -66,6 +77,7 @@ struct conn {
 
 static void conn_close(struct conn *c);
 static void conn_read(struct conn *c);
+static void conn_flush(struct conn *c);
 static void conn_send(const struct client *client, const uint8_t *msg,
     size_t len);
 static void conn_query_done(const struct client *client);
@@ -107,26 +119,132 @@ conn_touch(struct conn *c)
 	conn_arm_idle(c);
 }
 
+/* Answer bytes not yet taken by the socket. */
+static size_t
+conn_unsent(const struct conn *c)
+{
+#ifdef HAVE_TLS
+	if (c->tls != NULL)
+		return tls_stream_unsent(c->tls);
+#endif
+	return c->unsent;
+}
+
 /* Closes when nothing is left to do: the client is done or we are
  * shutting down, no query is in flight and every answer is out. */
 static void
 conn_maybe_close(struct conn *c)
 {
 	if (!c->closed && (c->eof || c->draining) && c->outstanding == 0 &&
-	    STAILQ_EMPTY(&c->wqueue))
+	    conn_unsent(c) == 0)
 		conn_close(c);
 }
 
+#ifdef HAVE_TLS
+/* ---- DNS over TLS: the stream's side of reading, writing, closing ---- */
+
+/* True once the handshake is done; a failed one closes the connection. */
+static bool
+conn_tls_handshaken(struct conn *c)
+{
+	struct counters *counters = c->front->counters;
+	char buf[64];
+	int rc;
+
+	if (c->tls_up)
+		return true;
+	if ((rc = tls_stream_handshake(c->tls)) == -EAGAIN)
+		return false;
+	if (rc < 0) {
+		COUNT(counters, tls_failures);
+		log_debug("TLS handshake with %s: %s", addr_str(&c->peer, buf,
+		    sizeof(buf)), tls_stream_error(c->tls));
+		conn_close(c);
+		return false;
+	}
+	c->tls_up = true;
+	COUNT(counters, tls_handshakes);
+	if (tls_stream_resumed(c->tls))
+		COUNT(counters, tls_resumptions);
+	return true;
+}
+
 static void
-conn_new(struct front *f, int fd, const struct addr *peer)
+conn_tls_event(struct conn *c, const mio_event *ev)
+{
+	tls_stream_ready(c->tls, tls_event_interest(ev));
+	if (!conn_tls_handshaken(c))
+		return;
+	conn_flush(c);
+	conn_read(c);
+}
+
+static void
+conn_tls_flush(struct conn *c)
+{
+	int rc = tls_stream_flush(c->tls);
+
+	if (rc == -EAGAIN)
+		return;
+	if (rc < 0) {
+		conn_close(c);
+		return;
+	}
+	conn_touch(c);
+	conn_maybe_close(c);
+}
+
+/* One answer with its length prefix, in one record. */
+static void
+conn_tls_send(struct conn *c, const uint8_t *msg, size_t len)
+{
+	uint8_t prefix[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+
+	if (tls_stream_queue(c->tls, prefix, 2) != 0 ||
+	    tls_stream_queue(c->tls, msg, len) != 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->tls_up)
+		conn_tls_flush(c);
+}
+
+/* close_notify if it can go at once (RFC 8446 6.1: no need to wait). */
+static void
+conn_tls_close(struct conn *c)
+{
+	if (c->tls_up)
+		(void)tls_stream_close_notify(c->tls);
+	tls_stream_free(c->tls);
+	c->tls = NULL;
+}
+#endif
+
+static void
+conn_new(struct front *f, int fd, const struct addr *peer,
+    struct tls_ctx *tls)
 {
 	struct conn *c = calloc(1, sizeof(*c));
+	mio_interest interest = MIO_READABLE;
 	int one = 1, rc;
 
 	if (c == NULL) {
 		close(fd);
 		return;
 	}
+#ifdef HAVE_TLS
+	/* The stream waits for what it needs: both, once and for all. */
+	if (tls != NULL) {
+		if (tls_stream_server_new(&c->tls, tls, fd) != 0) {
+			close(fd);
+			free(c);
+			return;
+		}
+		interest |= MIO_WRITABLE;
+	}
+#else
+	(void)tls;
+#endif
 	c->front = f;
 	c->handle.kind = HANDLE_CONN;
 	c->fd = fd;
@@ -135,8 +253,11 @@ conn_new(struct front *f, int fd, const struct addr *peer)
 	c->idle.fire = conn_idle_fire;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((rc = mio_registry_register_fd(f->registry, fd,
-		 (mio_token)&c->handle, MIO_READABLE)) != 0) {
+		 (mio_token)&c->handle, interest)) != 0) {
 		log_warnx("register a TCP connection: %s", mio_strerror(rc));
+#ifdef HAVE_TLS
+		tls_stream_free(c->tls);
+#endif
 		close(fd);
 		free(c);
 		return;
@@ -150,7 +271,8 @@ conn_new(struct front *f, int fd, const struct addr *peer)
 
 /* Accepts a batch; *more says whether the batch ran out first. */
 void
-conn_accept_all(struct front *f, int listen_fd, bool *more)
+conn_accept_all(struct front *f, int listen_fd, bool *more,
+    struct tls_ctx *tls)
 {
 	for (int i = 0; i < CONN_ACCEPT_BATCH; i++) {
 		struct addr peer = { .len = sizeof(peer.ss) };
@@ -180,7 +302,7 @@ conn_accept_all(struct front *f, int listen_fd, bool *more)
 			close(fd);
 			continue;
 		}
-		conn_new(f, fd, &peer);
+		conn_new(f, fd, &peer, tls);
 	}
 	*more = true;
 }
@@ -208,6 +330,12 @@ conn_flush(struct conn *c)
 {
 	struct wbuf *w;
 
+#ifdef HAVE_TLS
+	if (c->tls != NULL) {
+		conn_tls_flush(c);
+		return;
+	}
+#endif
 	while (!c->closed && (w = STAILQ_FIRST(&c->wqueue)) != NULL) {
 		ssize_t n = send(c->fd, w->data + w->off, w->len - w->off,
 		    MSG_NOSIGNAL);
@@ -244,11 +372,17 @@ conn_send(const struct client *client, const uint8_t *msg, size_t len)
 
 	if (c->closed)
 		return;
-	if (c->unsent + len + 2 > CONN_MAX_UNSENT) {
+	if (conn_unsent(c) + len + 2 > CONN_MAX_UNSENT) {
 		log_debug("a TCP client does not read its answers: closing");
 		conn_close(c);
 		return;
 	}
+#ifdef HAVE_TLS
+	if (c->tls != NULL) {
+		conn_tls_send(c, msg, len);
+		return;
+	}
+#endif
 	if ((w = malloc(sizeof(*w) + len + 2)) == NULL) {
 		conn_close(c);
 		return;
@@ -336,6 +470,20 @@ conn_reserve(struct conn *c)
 	return true;
 }
 
+/* Bytes from the client: a count, 0 at its end, or -errno (-EAGAIN). */
+static ssize_t
+conn_recv(struct conn *c, void *buf, size_t len)
+{
+	ssize_t n;
+
+#ifdef HAVE_TLS
+	if (c->tls != NULL)
+		return tls_stream_read(c->tls, buf, len);
+#endif
+	n = recv(c->fd, buf, len, 0);
+	return n >= 0 ? n : -errno;
+}
+
 static void
 conn_read(struct conn *c)
 {
@@ -345,16 +493,16 @@ conn_read(struct conn *c)
 			conn_close(c);
 			return;
 		}
-		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
+		n = conn_recv(c, c->rbuf + c->rlen, c->rcap - c->rlen);
 		if (n > 0) {
 			c->rlen += (size_t)n;
 			conn_parse(c);
 		} else if (n == 0) {
 			c->eof = true;
 			conn_maybe_close(c);
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		} else if (n == -EAGAIN || n == -EWOULDBLOCK) {
 			return;
-		} else if (errno != EINTR) {
+		} else if (n != -EINTR) {
 			conn_close(c);
 		}
 	}
@@ -367,6 +515,12 @@ conn_event(struct handle *handle, const mio_event *ev)
 
 	if (c->closed)
 		return;		/* closed earlier in this batch */
+#ifdef HAVE_TLS
+	if (c->tls != NULL) {
+		conn_tls_event(c, ev);
+		return;
+	}
+#endif
 	if (mio_event_is_writable(ev) || mio_event_is_error(ev))
 		conn_flush(c);
 	if (mio_event_is_readable(ev) || mio_event_is_read_closed(ev) ||
@@ -384,6 +538,10 @@ conn_close(struct conn *c)
 	c->closed = true;
 	resolve_forget(c->front->resolver, c);
 	timer_disarm(c->front->timers, &c->idle);
+#ifdef HAVE_TLS
+	if (c->tls != NULL)
+		conn_tls_close(c);
+#endif
 	mio_registry_deregister_fd(c->front->registry, c->fd);
 	close(c->fd);
 	while ((w = STAILQ_FIRST(&c->wqueue)) != NULL) {

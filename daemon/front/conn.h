@@ -9,9 +9,13 @@
 
 #include "front/front.h"
 
+struct tls_ctx;
+
 /* Accepts a batch from listen_fd; *more says whether the batch ran out
- * before the backlog did. */
-void conn_accept_all(struct front *f, int listen_fd, bool *more);
+ * before the backlog did. With tls (a server context), the connections
+ * speak DNS over TLS. */
+void conn_accept_all(struct front *f, int listen_fd, bool *more,
+    struct tls_ctx *tls);
 void conn_event(struct handle *handle, const mio_event *ev);
 /* After each batch: resume paused connections, free the closed. */
 void conn_run_deferred(struct front *f);

@@ -63,6 +63,7 @@ struct listener {
 	int udp_fd, tcp_fd;
 	bool udp_ready, tcp_ready;	/* more to read after the batch */
 	bool keep;			/* still configured (reload) */
+	bool tls;			/* listen-tls: TCP only, DNS over TLS */
 };
 
 #define LISTENER_OF(h, member)                                  \
@@ -125,6 +126,21 @@ listener_socket(int family, int type, bool reuseport)
 	return fd;
 }
 
+/* A TLS listener has TCP alone: bound to at, the port it got read back. */
+static int
+listener_bind_tls(struct listener *l, const struct addr *at, bool reuseport)
+{
+	struct sockaddr *sa = (struct sockaddr *)&l->bound.ss;
+
+	l->bound = *at;
+	if ((l->tcp_fd = listener_socket(at->ss.ss_family, SOCK_STREAM,
+	    reuseport)) < 0 || bind(l->tcp_fd, sa, l->bound.len) != 0 ||
+	    getsockname(l->tcp_fd, sa, &l->bound.len) != 0 ||
+	    listen(l->tcp_fd, LISTENER_BACKLOG) != 0)
+		return -1;
+	return 0;
+}
+
 /* Binds UDP to the address given (the configured one, or worker 0's),
  * then TCP to the port UDP got. */
 static int
@@ -133,6 +149,8 @@ listener_bind(struct listener *l, const struct addr *at, bool reuseport)
 	int family = at->ss.ss_family, size = LISTENER_UDP_RCVBUF;
 	struct sockaddr *sa;
 
+	if (l->tls)
+		return listener_bind_tls(l, at, reuseport);
 	l->bound = *at;
 	if ((l->udp_fd = listener_socket(family, SOCK_DGRAM, reuseport)) < 0 ||
 	    (l->tcp_fd = listener_socket(family, SOCK_STREAM, reuseport)) < 0)
@@ -172,7 +190,7 @@ listener_register(struct listener *l)
 	const mio_registry *registry = l->front->registry;
 	int rc;
 
-	rc = mio_registry_register_fd(registry, l->udp_fd,
+	rc = l->udp_fd < 0 ? 0 : mio_registry_register_fd(registry, l->udp_fd,
 	    (mio_token)&l->udp_handle, MIO_READABLE);
 	if (rc == 0)
 		rc = mio_registry_register_fd(registry, l->tcp_fd,
@@ -181,19 +199,21 @@ listener_register(struct listener *l)
 }
 
 /* Port 0 for several workers: a port where plain UDP and TCP sockets
- * both bind, in *port (see the top of the file). 0 or -1. */
+ * both bind (TCP alone for TLS), in *port (see the top of the file). 0 or
+ * -1. */
 static int
-listener_probe_port(const struct addr *addr, struct addr *port)
+listener_probe_port(const struct addr *addr, struct addr *port, bool tls)
 {
 	int family = addr->ss.ss_family, rc = -1;
-	int udp = listener_socket(family, SOCK_DGRAM, false);
+	int udp = tls ? -1 : listener_socket(family, SOCK_DGRAM, false);
 	int tcp = listener_socket(family, SOCK_STREAM, false);
+	int first = tls ? tcp : udp;
 
 	*port = *addr;
-	if (udp >= 0 && tcp >= 0 &&
-	    bind(udp, (struct sockaddr *)&port->ss, port->len) == 0 &&
-	    getsockname(udp, (struct sockaddr *)&port->ss, &port->len) == 0 &&
-	    bind(tcp, (struct sockaddr *)&port->ss, port->len) == 0)
+	if (first >= 0 && tcp >= 0 &&
+	    bind(first, (struct sockaddr *)&port->ss, port->len) == 0 &&
+	    getsockname(first, (struct sockaddr *)&port->ss, &port->len) == 0 &&
+	    (tls || bind(tcp, (struct sockaddr *)&port->ss, port->len) == 0))
 		rc = 0;
 	if (udp >= 0)
 		close(udp);
@@ -209,7 +229,7 @@ listener_probe_port(const struct addr *addr, struct addr *port)
  */
 static struct listener *
 listener_open(struct front *f, const struct addr *addr, const struct addr *at,
-    bool reuseport)
+    bool reuseport, bool tls)
 {
 	const struct addr *want = at;
 	bool probe = reuseport && addr_port(want) == 0;
@@ -220,7 +240,7 @@ listener_open(struct front *f, const struct addr *addr, const struct addr *at,
 		struct listener *l;
 		int rc, saved;
 		if (probe) {
-			if (listener_probe_port(want, &probed) != 0)
+			if (listener_probe_port(want, &probed, tls) != 0)
 				continue;
 			at = &probed;
 		}
@@ -231,6 +251,7 @@ listener_open(struct front *f, const struct addr *addr, const struct addr *at,
 		l->tcp_handle.kind = HANDLE_TCP_LISTEN;
 		l->configured = *addr;
 		l->udp_fd = l->tcp_fd = -1;
+		l->tls = tls;
 		if (listener_bind(l, at, reuseport) == 0) {
 			if ((rc = listener_register(l)) == 0)
 				return l;
@@ -253,13 +274,40 @@ listener_open(struct front *f, const struct addr *addr, const struct addr *at,
 	return NULL;
 }
 
+/* Keeps the listener for addr (plain or TLS) if there is one, else opens
+ * it, bound to at; -1 if it could not be opened. */
+static int
+listener_want(struct front *f, const struct addr *addr, const struct addr *at,
+    bool reuseport, bool tls)
+{
+	struct listener *l;
+	char buf[64];
+
+	TAILQ_FOREACH(l, &f->listeners, entry) {
+		if (l->tls == tls && addr_equal(&l->configured, addr)) {
+			l->keep = true;
+			return 0;
+		}
+	}
+	if (at->ss.ss_family == AF_UNSPEC ||
+	    (l = listener_open(f, addr, at, reuseport, tls)) == NULL)
+		return -1;
+	l->keep = true;
+	TAILQ_INSERT_TAIL(&f->listeners, l, entry);
+	if (f->worker_id == 0)
+		log_info("listening on %s (%s)", addr_str(&l->bound, buf,
+		    sizeof(buf)), tls ? "DNS over TLS" : "UDP and TCP");
+	return 0;
+}
+
 /*
  * Makes this worker's listeners match conf: keeps the unchanged ones,
  * opens new ones, closes the rest. Worker 0 passes bound NULL and binds
  * the configured addresses; the others pass what listener_bound() found
- * in worker 0, one entry per conf->listen[] (family 0: worker 0 could not
- * open it either, so neither do we). Returns 0, or -1 if some address
- * could not be opened (the others are in place).
+ * in worker 0, one entry per conf->listen[] and then one per
+ * conf->listen_tls[] (family 0: worker 0 could not open it either, so
+ * neither do we). Returns 0, or -1 if some address could not be opened
+ * (the others are in place).
  */
 int
 listener_configure(struct front *f, const struct config *conf,
@@ -275,27 +323,16 @@ listener_configure(struct front *f, const struct config *conf,
 	for (int i = 0; i < conf->nlisten; i++) {
 		const struct addr *at = bound != NULL ? &bound[i] :
 		    &conf->listen[i];
-		TAILQ_FOREACH(l, &f->listeners, entry) {
-			if (addr_equal(&l->configured, &conf->listen[i]))
-				break;
-		}
-		if (l != NULL) {
-			l->keep = true;
-			continue;
-		}
-		if (at->ss.ss_family == AF_UNSPEC)
-			l = NULL;
-		else
-			l = listener_open(f, &conf->listen[i], at, reuseport);
-		if (l == NULL) {
+		if (listener_want(f, &conf->listen[i], at, reuseport,
+		    false) != 0)
 			rc = -1;
-			continue;
-		}
-		l->keep = true;
-		TAILQ_INSERT_TAIL(&f->listeners, l, entry);
-		if (f->worker_id == 0)
-			log_info("listening on %s (UDP and TCP)",
-			    addr_str(&l->bound, buf, sizeof(buf)));
+	}
+	for (int i = 0; i < conf->nlisten_tls; i++) {
+		const struct addr *at = bound != NULL ?
+		    &bound[conf->nlisten + i] : &conf->listen_tls[i];
+		if (listener_want(f, &conf->listen_tls[i], at, reuseport,
+		    true) != 0)
+			rc = -1;
 	}
 	TAILQ_FOREACH_SAFE(l, &f->listeners, entry, next) {
 		if (l->keep)
@@ -309,17 +346,21 @@ listener_configure(struct front *f, const struct config *conf,
 	return rc;
 }
 
-/* For each conf->listen[], the address this worker bound it to, or
- * family AF_UNSPEC if it has no such listener. */
+/* For each conf->listen[] and then each conf->listen_tls[], the address
+ * this worker bound it to, or family AF_UNSPEC if it has no such
+ * listener. */
 void
 listener_bound(struct front *f, const struct config *conf, struct addr *bound)
 {
 	struct listener *l;
 
-	for (int i = 0; i < conf->nlisten; i++) {
+	for (int i = 0; i < conf->nlisten + conf->nlisten_tls; i++) {
+		bool tls = i >= conf->nlisten;
+		const struct addr *addr = tls ?
+		    &conf->listen_tls[i - conf->nlisten] : &conf->listen[i];
 		memset(&bound[i], 0, sizeof(bound[i]));
 		TAILQ_FOREACH(l, &f->listeners, entry) {
-			if (addr_equal(&l->configured, &conf->listen[i]))
+			if (l->tls == tls && addr_equal(&l->configured, addr))
 				bound[i] = l->bound;
 		}
 	}
@@ -374,7 +415,8 @@ front_event(struct front *f, struct handle *handle, const mio_event *ev)
 	case HANDLE_TCP_LISTEN:
 		l = LISTENER_OF(handle, tcp_handle);
 		if (l->tcp_fd >= 0)
-			conn_accept_all(f, l->tcp_fd, &l->tcp_ready);
+			conn_accept_all(f, l->tcp_fd, &l->tcp_ready,
+			    l->tls ? f->conf->tls_server : NULL);
 		break;
 	case HANDLE_CONN:
 		conn_event(handle, ev);
@@ -395,7 +437,8 @@ front_run_ready(struct front *f)
 		if (l->udp_ready && l->udp_fd >= 0)
 			listener_read_udp(l);
 		if (l->tcp_ready && l->tcp_fd >= 0)
-			conn_accept_all(f, l->tcp_fd, &l->tcp_ready);
+			conn_accept_all(f, l->tcp_fd, &l->tcp_ready,
+			    l->tls ? f->conf->tls_server : NULL);
 		more |= l->udp_ready || l->tcp_ready;
 	}
 	return more;
@@ -430,7 +473,8 @@ front_stop_reading(struct front *f)
 	f->shutting_down = true;
 
 	TAILQ_FOREACH(l, &f->listeners, entry) {
-		mio_registry_deregister_fd(registry, l->udp_fd);
+		if (l->udp_fd >= 0)
+			mio_registry_deregister_fd(registry, l->udp_fd);
 		l->udp_ready = false;
 		if (l->tcp_fd >= 0) {
 			mio_registry_deregister_fd(registry, l->tcp_fd);
@@ -463,8 +507,8 @@ front_fini(struct front *f)
 	f->udp = NULL;
 }
 
-/* "ADDR PORT" per listener, replaced atomically, for tests and scripts
- * that start us on port 0. */
+/* "ADDR PORT" per listener ("ADDR PORT tls" for DNS over TLS), replaced
+ * atomically, for tests and scripts that start us on port 0. */
 int
 listener_write_portfile(struct front *f, const char *path)
 {
@@ -484,7 +528,8 @@ listener_write_portfile(struct front *f, const char *path)
 			memmove(buf, buf + 1, strlen(buf));
 			buf[strlen(buf) - 1] = '\0';
 		}
-		fprintf(out, "%s %u\n", buf, addr_port(&l->bound));
+		fprintf(out, "%s %u%s\n", buf, addr_port(&l->bound),
+		    l->tls ? " tls" : "");
 	}
 	if (fclose(out) != 0 || rename(tmp, path) != 0) {
 		log_warn("%s", path);

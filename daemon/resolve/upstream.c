@@ -31,6 +31,13 @@
  * This file is the c-ares implementation of the pipeline's upstream port
  * (upstream.h); everything it has is one worker's struct upstreams.
  *
+ * An upstream-tls server is no c-ares channel but the daemon's own DNS
+ * over TLS client (dot-upstream.h) in the same poll: one connection,
+ * reused and pipelined, whose events, deadlines and counters this file
+ * passes on like mio-ares'. Its attempts end like c-ares' do, through
+ * upstream_dot_answer(); a certificate it refuses ends them as failures,
+ * so the pipeline answers SERVFAIL, never anything from that server.
+ *
  * A reload that changes the upstreams builds a new set of channels; the
  * old set gets no new queries and is destroyed once its last query is
  * over, at the top of the loop, never from inside a c-ares callback.
@@ -38,8 +45,11 @@
 #include "config.h"
 
 #include <ares.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #ifdef HAVE_SYS_RANDOM_H
 #include <sys/random.h>
 #endif
@@ -48,10 +58,16 @@
 #include "core/queue.h"
 #include "mio-ares.h"
 #include "resolve/upstream.h"
+#ifdef HAVE_TLS
+#include "core/tls.h"
+#include "resolve/dot-upstream.h"
+#endif
 
 /* c-ares may not use these buffers in full, but a burst of answers to a
  * busy forwarder should not overflow the kernel's default. */
 #define UPSTREAM_RCVBUF (1 << 20)
+/* A DNS-over-TLS upstream's connection closes after this long unused. */
+#define UPSTREAM_TLS_IDLE_MS 10000
 
 struct attempt {
 	void *cookie;		/* NULL once the fetch ended without us */
@@ -59,14 +75,20 @@ struct attempt {
 	uint16_t id;
 };
 
+struct dot_upstream;
+
 struct upstream {
 	struct upstream_set *set;
 	struct addr addr;
 	char name[64];
-	mio_ares *ares;
+	mio_ares *ares;		/* or, for upstream-tls: */
+	struct dot_upstream *dot;
 	unsigned inflight;
 	uint64_t sent, answered, failed;
 	uint8_t ids_in_use[65536 / 8];
+#ifdef HAVE_TLS
+	struct dot_upstream_stats dot_seen;	/* counted so far */
+#endif
 };
 
 struct upstream_set {
@@ -210,9 +232,95 @@ upstream_channel(struct upstream *u, const struct config *conf)
 static void
 upstream_set_free(struct upstream_set *set)
 {
-	for (unsigned i = 0; i < set->n; i++)
+	for (unsigned i = 0; i < set->n; i++) {
 		mio_ares_free(set->ups[i].ares);
+#ifdef HAVE_TLS
+		dot_upstream_free(set->ups[i].dot);
+#endif
+	}
+	config_release(&set->conf);
 	free(set);
+}
+
+#ifdef HAVE_TLS
+/* A monotonic clock for the TLS upstreams' deadlines, in ms. */
+static uint64_t
+upstream_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The client of upstream-tls number i. */
+static int
+upstream_dot(struct upstream *u, const struct config *conf, int i)
+{
+	struct dot_upstream_config dc = {
+		.ctx = conf->tls_client,
+		.addr = u->addr.ss,
+		.addrlen = u->addr.len,
+		.name = conf->upstream_tls_name[i],
+		.idle_ms = UPSTREAM_TLS_IDLE_MS,
+	};
+	int rc;
+
+	if ((rc = dot_upstream_new(&u->dot, u->set->owner->registry,
+	    &dc)) != 0) {
+		log_warnx("TLS upstream %s: %s", u->name, mio_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* The TLS upstreams' own counts, added to the worker's counters as they
+ * grow. */
+static void
+upstream_dot_count(struct upstream *u)
+{
+	struct counters *c = u->set->owner->counters;
+	struct dot_upstream_stats st;
+
+	dot_upstream_get_stats(u->dot, &st);
+	counter_set(&c->tls_upstream_handshakes, c->tls_upstream_handshakes +
+	    st.handshakes - u->dot_seen.handshakes);
+	counter_set(&c->tls_upstream_resumptions,
+	    c->tls_upstream_resumptions + st.resumptions -
+	    u->dot_seen.resumptions);
+	counter_set(&c->tls_upstream_failures, c->tls_upstream_failures +
+	    st.connect_failures - u->dot_seen.connect_failures);
+	counter_set(&c->upstream_bad_answers, c->upstream_bad_answers +
+	    st.bad_answers - u->dot_seen.bad_answers);
+	u->dot_seen = st;
+}
+#endif
+
+/* The set's upstream-tls servers, after its plain ones; 0 or -1. */
+static int
+upstream_add_tls(struct upstream_set *set, const struct config *conf)
+{
+#ifdef HAVE_TLS
+	char buf[64];
+
+	for (int i = 0; i < conf->nupstream_tls; i++) {
+		struct upstream *u = &set->ups[set->n];
+		u->set = set;
+		u->addr = conf->upstream_tls[i];
+		snprintf(u->name, sizeof(u->name), "%s (TLS)",
+		    addr_str(&u->addr, buf, sizeof(buf)));
+		if (upstream_dot(u, conf, i) != 0)
+			return -1;
+		set->n++;
+		if (set->owner->log_changes)
+			log_info("forwarding to %s over TLS, certificate "
+			    "name %s", buf, conf->upstream_tls_name[i]);
+	}
+#else
+	(void)set;
+	(void)conf;
+#endif
+	return 0;
 }
 
 /* Makes conf's upstreams active; 0, or -1 with the old ones kept. */
@@ -230,6 +338,7 @@ upstreams_configure(struct upstreams *ups, const struct config *conf)
 	}
 	set->owner = ups;
 	set->conf = *conf;
+	config_hold(&set->conf);
 	for (int i = 0; i < conf->nupstream; i++) {
 		struct upstream *u = &set->ups[set->n];
 		u->set = set;
@@ -242,6 +351,10 @@ upstreams_configure(struct upstreams *ups, const struct config *conf)
 		set->n++;
 		if (ups->log_changes)
 			log_info("forwarding to %s", u->name);
+	}
+	if (upstream_add_tls(set, conf) != 0) {
+		upstream_set_free(set);
+		return -1;
 	}
 	if (ups->active != NULL)
 		TAILQ_INSERT_TAIL(&ups->retired, ups->active, entry);
@@ -283,6 +396,51 @@ upstream_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		    ares_strerror(status));
 }
 
+#ifdef HAVE_TLS
+/* A TLS upstream's outcome of attempt a (dot-upstream.h's callback). */
+static void
+upstream_dot_answer(void *arg, int status, const uint8_t *answer,
+    size_t len)
+{
+	struct attempt *a = arg;
+	struct upstream *u = a->upstream;
+	struct upstreams *ups = u->set->owner;
+	void *cookie = a->cookie;
+	enum upstream_status st = status == 0 ? UPSTREAM_ANSWER :
+	    status == -ECANCELED ? UPSTREAM_GONE : UPSTREAM_FAILED;
+	const char *why = status == 0 ? "unusable answer" :
+	    status == -EPERM ? dot_upstream_last_error(u->dot) :
+	    mio_strerror(status);
+
+	u->inflight--;
+	u->set->inflight--;
+	if (status == 0) {
+		u->answered++;
+		u->set->preferred = (unsigned)(u - u->set->ups);
+	} else {
+		u->failed++;
+		if (status == -ETIMEDOUT)
+			COUNT(ups->counters, upstream_timeouts);
+		log_debug("%s: %s", u->name, why);
+	}
+	free(a);
+	if (cookie != NULL)
+		ups->port.answer(cookie, st, answer, len, why);
+}
+
+/* Queues attempt a's query at TLS upstream u; false if it cannot. */
+static bool
+upstream_dot_send(struct upstream *u, struct attempt *a, const uint8_t *msg,
+    size_t len)
+{
+	uint64_t now = upstream_now_ms();
+
+	return dot_upstream_send(u->dot, msg, len,
+	    now + u->set->conf.upstream_timeout_ms, upstream_dot_answer, a,
+	    NULL, now) == 0;
+}
+#endif
+
 /* The port's send (upstream.h): the first attempt goes to the upstream
  * that answered last, later ones to the next. */
 static bool
@@ -299,6 +457,23 @@ upstream_send(struct upstream_port *port, unsigned attempt, uint8_t *msg,
 	u = &active->ups[(active->preferred + attempt) % active->n];
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return false;
+#ifdef HAVE_TLS
+	/* The TLS client puts IDs of its own on the wire. */
+	if (u->dot != NULL) {
+		a->cookie = cookie;
+		a->upstream = u;
+		if (!upstream_dot_send(u, a, msg, len)) {
+			free(a);
+			return false;
+		}
+		u->inflight++;
+		u->set->inflight++;
+		u->sent++;
+		COUNT(ups->counters, upstream_sent);
+		*slot = a;
+		return true;
+	}
+#endif
 	if (!upstream_take_id(u, &a->id)) {
 		free(a);
 		return false;
@@ -332,7 +507,16 @@ static bool
 upstream_set_event(struct upstream_set *set, const mio_event *ev)
 {
 	for (unsigned i = 0; i < set->n; i++) {
-		if (mio_ares_process_event(set->ups[i].ares, ev))
+		struct upstream *u = &set->ups[i];
+#ifdef HAVE_TLS
+		if (u->dot != NULL) {
+			if (!dot_upstream_event(u->dot, ev, upstream_now_ms()))
+				continue;
+			upstream_dot_count(u);
+			return true;
+		}
+#endif
+		if (mio_ares_process_event(u->ares, ev))
 			return true;
 	}
 	return false;
@@ -353,12 +537,42 @@ upstreams_event(struct upstreams *ups, const mio_event *ev)
 	return false;
 }
 
+#ifdef HAVE_TLS
+/* Folds a TLS upstream's next deadline into t, as mio_ares_timeout()
+ * does c-ares'. */
+static const struct timespec *
+upstream_dot_timeout(struct upstream *u, const struct timespec *t,
+    struct timespec *buf)
+{
+	uint64_t next = dot_upstream_next_ms(u->dot), now = upstream_now_ms();
+	uint64_t ms = next > now ? next - now : 0;
+
+	if (next == UINT64_MAX)
+		return t;
+	if (t != NULL && ((uint64_t)t->tv_sec * 1000 +
+	    (uint64_t)t->tv_nsec / 1000000) <= ms)
+		return t;
+	buf->tv_sec = (time_t)(ms / 1000);
+	buf->tv_nsec = (long)(ms % 1000) * 1000000;
+	return buf;
+}
+#endif
+
 static const struct timespec *
 upstream_set_timeout(struct upstream_set *set, const struct timespec *t,
     struct timespec *buf)
 {
-	for (unsigned i = 0; set->inflight > 0 && i < set->n; i++)
-		t = mio_ares_timeout(set->ups[i].ares, t, buf);
+	for (unsigned i = 0; i < set->n; i++) {
+#ifdef HAVE_TLS
+		/* Even with nothing in flight: the idle close is due. */
+		if (set->ups[i].dot != NULL) {
+			t = upstream_dot_timeout(&set->ups[i], t, buf);
+			continue;
+		}
+#endif
+		if (set->inflight > 0)
+			t = mio_ares_timeout(set->ups[i].ares, t, buf);
+	}
 	return t;
 }
 
@@ -381,6 +595,13 @@ upstream_set_process_timeouts(struct upstream_set *set)
 {
 	for (unsigned i = 0; i < set->n; i++) {
 		int error;
+#ifdef HAVE_TLS
+		if (set->ups[i].dot != NULL) {
+			dot_upstream_process(set->ups[i].dot, upstream_now_ms());
+			upstream_dot_count(&set->ups[i]);
+			continue;
+		}
+#endif
 		if (set->ups[i].inflight > 0)
 			mio_ares_process_timeouts(set->ups[i].ares);
 		if ((error = mio_ares_take_error(set->ups[i].ares)) != 0)
