@@ -36,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/acl.h"
 #include "core/conf.h"
 #include "core/log.h"
 #include "core/signals.h"
@@ -69,8 +70,8 @@ struct cmdline {
 	char *allow_stats[MIODNSD_MAX_ALLOW + 1];
 	int nallow_stats;
 	/* Single-valued settings as configuration keywords. */
-	const char *keys[16];
-	const char *values[16];
+	const char *keys[32];
+	const char *values[32];
 	int nsettings;
 };
 
@@ -97,6 +98,8 @@ usage(int status)
 	    "               [--cache-size n] [--cache-bytes n] [--min-ttl s] "
 	    "[--max-ttl s]\n"
 	    "               [--max-negative-ttl s] [--max-waiters n]\n"
+	    "               [--access-control 'prefix allow|refuse|deny'] "
+	    "[--ratelimit n]\n"
 	    "With no options: listen on %s (UDP and TCP), answer for\n"
 	    "localhost. and example.test., and forward the rest to the\n"
 	    "nameservers of %s. See miodnsd(8).\n",
@@ -149,6 +152,8 @@ main_parse_args(int argc, char **argv, struct cmdline *cmd)
 		{ "max-ttl", required_argument, NULL, MAIN_KEYWORD },
 		{ "max-negative-ttl", required_argument, NULL, MAIN_KEYWORD },
 		{ "max-waiters", required_argument, NULL, MAIN_KEYWORD },
+		{ "access-control", required_argument, NULL, MAIN_KEYWORD },
+		{ "ratelimit", required_argument, NULL, MAIN_KEYWORD },
 		{ "timeout", required_argument, NULL, MAIN_KEYWORD },
 		{ "threads", required_argument, NULL, MAIN_KEYWORD },
 		{ NULL, 0, NULL, 0 },
@@ -485,6 +490,27 @@ main_cleanup(void)
 	log_info("exiting");
 }
 
+/* Once at start: a listener others can reach, and nobody configured who
+ * may use it. The default list refuses them (loopback only), which is
+ * safe but may surprise; unbound behaves the same and says nothing. */
+static void
+main_warn_access(const struct config *conf)
+{
+	char buf[64];
+
+	if (conf->naccess > 0)
+		return;
+	for (int i = 0; i < conf->nlisten; i++) {
+		if (acl_is_loopback((const struct sockaddr *)
+		    &conf->listen[i].ss))
+			continue;
+		log_warnx("listening on %s without any access-control line: "
+		    "only loopback clients are served, others are REFUSED",
+		    addr_str(&conf->listen[i], buf, sizeof(buf)));
+		return;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -503,6 +529,7 @@ main(int argc, char **argv)
 	/* c-ares writes to TCP sockets with writev(), which raises SIGPIPE
 	 * on a closed connection. */
 	signal(SIGPIPE, SIG_IGN);
+	main_warn_access(&m.conf);
 	main_setup();
 	worker_loop(m.w0, main_between);
 	workers_join();

@@ -19,7 +19,13 @@
  *       written MS milliseconds after the one before it.
  *   dnsprobe -f COUNT PORT
  *       COUNT UDP queries for q<i>.load.example.test, paced in bursts;
- *       prints "sent N answered N wrong N duplicate N"
+ *       prints "sent N answered N wrong N duplicate N"; with -w N, keeps
+ *       N queries outstanding instead (a new one for each answer)
+ *   dnsprobe -S COUNT PORT NAME [TYPE]
+ *       COUNT identical UDP queries for NAME (IDs 0 to COUNT-1) from one
+ *       socket, all at once; prints "sent N noerror N servfail N refused
+ *       N truncated N other N none N" (truncated: TC set, whatever the
+ *       RCODE; none: no answer within -T)
  *   dnsprobe -I PORT
  *       an idle TCP connection; prints how many ms the server kept it
  *   dnsprobe -c COUNT PORT
@@ -29,6 +35,8 @@
  *       COUNT mangled queries over UDP and a share of them over TCP
  *       (bytes flipped, cut short, lengths that lie); prints "sent N"
  *
+ * -a ADDR sends to that IPv4 address instead of 127.0.0.1, -b ADDR sends
+ * from it (for the access-control tests in a network namespace).
  * -s writes TCP messages one byte at a time, 1 ms apart. -E prints how
  * many ms a single query's exchange took on stderr.
  * -T ms sets how long to wait for answers (default 3000). Exit status 0
@@ -60,7 +68,8 @@ struct opts {
 	const char *raw;
 	bool pipeline, idle;
 	bool elapsed;		/* -E: the exchange's time on stderr */
-	int flood, conns;
+	int flood, conns, same, window;
+	const char *server, *source;	/* -a, -b: IPv4 addresses */
 };
 
 static struct opts o = { .id = 0x4242, .timeout_ms = 3000 };
@@ -124,6 +133,19 @@ make_query(unsigned char *buf, const char *name, int type, int id)
 	return len;
 }
 
+/* -b: the source address, any port. */
+static void
+bind_source(int fd)
+{
+	struct sockaddr_in s4 = { .sin_family = AF_INET };
+
+	if (inet_pton(AF_INET, o.source, &s4.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&s4, sizeof(s4)) != 0) {
+		perror("dnsprobe: -b");
+		exit(1);
+	}
+}
+
 static int
 connect_to(int port, int type)
 {
@@ -144,8 +166,15 @@ connect_to(int port, int type)
 		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		s4->sin_port = htons((uint16_t)port);
 		len = sizeof(*s4);
+		if (o.server != NULL &&
+		    inet_pton(AF_INET, o.server, &s4->sin_addr) != 1) {
+			fprintf(stderr, "dnsprobe: -a %s: not IPv4\n", o.server);
+			exit(2);
+		}
 	}
 	fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && o.source != NULL)
+		bind_source(fd);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len) != 0) {
 		perror("dnsprobe: connect");
 		exit(1);
@@ -386,6 +415,19 @@ mode_pipeline(int port, char **names, int n)
 }
 
 /* Sends COUNT queries in bursts of 50, reading answers in between. */
+static void
+flood_send(int fd, int i)
+{
+	unsigned char q[512];
+	char name[64];
+	size_t qlen;
+
+	snprintf(name, sizeof(name), "q%d.load.example.test", i);
+	qlen = make_query(q, name, 1, i);
+	if (send(fd, q, qlen, 0) != (ssize_t)qlen)
+		perror("dnsprobe: send");
+}
+
 static int
 mode_flood(int port)
 {
@@ -396,7 +438,7 @@ mode_flood(int port)
 	long long deadline;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	while (sent < o.flood) {
+	while (o.window == 0 && sent < o.flood) {
 		for (int k = 0; k < 50 && sent < o.flood; k++, sent++) {
 			char name[64];
 			snprintf(name, sizeof(name), "q%d.load.example.test",
@@ -409,9 +451,13 @@ mode_flood(int port)
 		poll(&pfd, 1, 2);
 	}
 	deadline = now_ms() + o.timeout_ms;
+	for (; o.window > 0 && sent < o.window && sent < o.flood; sent++)
+		flood_send(fd, sent);
 	while (answered + wrong + dup < sent && wait_readable(fd, deadline)) {
 		ssize_t n;
 		while ((n = recv(fd, a, sizeof(a), MSG_DONTWAIT)) > 0) {
+			if (o.window > 0 && sent < o.flood)
+				flood_send(fd, sent++);
 			int id = a[0] << 8 | a[1];
 			char name[64];
 			snprintf(name, sizeof(name), "q%d.load.example.test",
@@ -430,6 +476,56 @@ mode_flood(int port)
 	}
 	printf("sent %d answered %d wrong %d duplicate %d\n", sent, answered,
 	    wrong, dup);
+	return 0;
+}
+
+/* The outcome of one answer of mode_same(), counted into n[]. */
+enum { SAME_NOERROR, SAME_SERVFAIL, SAME_REFUSED, SAME_TC, SAME_OTHER };
+
+static int
+same_outcome(const unsigned char *a)
+{
+	if (a[2] & 0x02)
+		return SAME_TC;
+	switch (a[3] & 0xf) {
+	case 0: return SAME_NOERROR;
+	case 2: return SAME_SERVFAIL;
+	case 5: return SAME_REFUSED;
+	default: return SAME_OTHER;
+	}
+}
+
+static int
+mode_same(int port, const char *name, int type)
+{
+	static unsigned char seen[65536];
+	unsigned char q[512], a[65536];
+	int fd = connect_to(port, SOCK_DGRAM), size = 4 << 20;
+	int n[5] = { 0 }, got = 0;
+	long long deadline;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	for (int i = 0; i < o.same; i++) {
+		size_t qlen = make_query(q, name, type, i);
+		if (send(fd, q, qlen, 0) != (ssize_t)qlen)
+			perror("dnsprobe: send");
+	}
+	deadline = now_ms() + o.timeout_ms;
+	while (got < o.same && wait_readable(fd, deadline)) {
+		ssize_t len;
+		while ((len = recv(fd, a, sizeof(a), MSG_DONTWAIT)) >= 12) {
+			int id = a[0] << 8 | a[1];
+			if (id >= o.same || seen[id]++) {
+				n[SAME_OTHER]++;
+				continue;
+			}
+			got++;
+			n[same_outcome(a)]++;
+		}
+	}
+	printf("sent %d noerror %d servfail %d refused %d truncated %d "
+	    "other %d none %d\n", o.same, n[SAME_NOERROR], n[SAME_SERVFAIL],
+	    n[SAME_REFUSED], n[SAME_TC], n[SAME_OTHER], o.same - got);
 	return 0;
 }
 
@@ -549,8 +645,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dnsprobe [-6tDE] [-e size] [-i id] [-T ms] "
-	    "[-C port2 | -R hex | -p | -f count | -I | -c count | -z count] "
-	    "port "
+	    "[-a addr] [-b addr]\n                "
+	    "[-C port2 | -R hex | -p | -f count | -S count | -I | -c count | "
+	    "-z count] port "
 	    "[name [type]]...\n");
 	exit(2);
 }
@@ -562,8 +659,13 @@ main(int argc, char **argv)
 	size_t qlen;
 	int ch, port;
 
-	while ((ch = getopt(argc, argv, "6C:c:DEe:f:Ii:pR:sT:tz:")) != -1) {
+	while ((ch = getopt(argc, argv, "6a:b:C:c:DEe:f:Ii:pR:S:sT:tw:z:")) !=
+	    -1) {
 		switch (ch) {
+		case 'w': o.window = atoi(optarg); break;
+		case 'a': o.server = optarg; break;
+		case 'b': o.source = optarg; break;
+		case 'S': o.same = atoi(optarg); break;
 		case '6': o.v6 = true; break;
 		case 'C': o.compare_port = atoi(optarg); break;
 		case 'c': o.conns = atoi(optarg); break;
@@ -606,6 +708,9 @@ main(int argc, char **argv)
 	    optind + 1 < argc ? type_code(argv[optind + 1]) : 1, o.id);
 	if (o.compare_port > 0)
 		return mode_compare(port, q, qlen);
+	if (o.same > 0)
+		return mode_same(port, argv[optind], optind + 1 < argc ?
+		    type_code(argv[optind + 1]) : 1);
 	long long start = now_ms();
 	int len = exchange(port, q, qlen, a);
 	/* Timed here, so that a loaded machine's slow start of this program

@@ -9,7 +9,7 @@
 # unless the upstreams change. Then, in front of t/dnsstub (whose
 # count.example.test counts the queries it received), 20 identical
 # queries for a delayed answer cost one upstream query, and max-waiters
-# caps the merging; last, the same merging between two miodnsd instances,
+# caps the merging (past it SERVFAIL, never another upstream query); last, the same merging between two miodnsd instances,
 # counted by the upstream instance's own statistics.
 set -u
 . "${top_srcdir:-.}/t/miodnsd-lib.sh"
@@ -236,8 +236,9 @@ out=$(probe -p "$port" $names)
 c1=$(stub_count)
 is "$(echo "$out" | tr ' ' '\n' | grep -c '^delay602\.example\.test$')" 12 \
 	"--max-waiters 5 and 12 identical queries: 12 answers"
-is "$((c1 - c0 - 1))" 8 "one merged upstream query, 7 unmerged"
+is "$((c1 - c0 - 1))" 1 "one upstream query, never one past max-waiters"
 is "$(stat "$port" merged)" 4 "merged=4"
+is "$(stat "$port" servfail-waiters)" 7 "servfail-waiters=7: SERVFAIL past the cap"
 stop
 
 # Clients that leave early: every waiter's deadline passes before the

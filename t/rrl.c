@@ -1,5 +1,5 @@
 /*
- * t/rrl.c - response rate limiting (daemon/resolve/rrl.c), compiled in
+ * t/rrl.c - response rate limiting (daemon/front/rrl.c), compiled in
  * directly: the limit per second, slip 2 alternating drops and truncated
  * answers, slip 1 and 0, a new second starting afresh, IPv4 /24 and IPv6
  * /56 prefixes (and mapped clients) sharing a count, a flooding prefix not

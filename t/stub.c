@@ -627,6 +627,13 @@ stub_read_udp(struct stub *s)
 		    (struct sockaddr *)&from, &fromlen);
 		if (n < 0)
 			return;
+		/* For the tests of upstream source ports (miodnsd-trust). */
+		if (s->config.verbose && n >= 2)
+			fprintf(stderr, "stub: udp from port %u id %u\n",
+			    ntohs(from.ss_family == AF_INET6 ?
+			    ((struct sockaddr_in6 *)&from)->sin6_port :
+			    ((struct sockaddr_in *)&from)->sin_port),
+			    (unsigned)(buf[0] << 8 | buf[1]));
 		stub_query(s, buf, (size_t)n, -1, &from, fromlen);
 	}
 }

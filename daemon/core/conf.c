@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "conf.h"
 #include "dns/dns.h"
 #include "log.h"
@@ -49,6 +50,7 @@ config_defaults(struct config *conf)
 	conf->max_ttl = 86400;
 	conf->max_negative_ttl = 3600;
 	conf->max_waiters = 64;
+	conf->ratelimit = MIODNSD_DEFAULT_RATELIMIT;
 	conf->threads = 1;
 }
 
@@ -329,6 +331,34 @@ config_add_allow(struct config *conf, const char *value)
 	return 0;
 }
 
+/* "access-control PREFIX allow|refuse|deny", checked on a scratch list
+ * so that a bad line fails here, where it can be reported. */
+static int
+config_add_access(struct config *conf, const char *value)
+{
+	struct acl *acl;
+	int rc;
+
+	if (conf->naccess == MIODNSD_MAX_ACCESS) {
+		log_warnx("more than %d access-control lines",
+		    MIODNSD_MAX_ACCESS);
+		return -1;
+	}
+	if ((rc = acl_new(&acl)) == 0) {
+		rc = strlen(value) < sizeof(conf->access_control[0]) ?
+		    acl_add_line(acl, value) : -EINVAL;
+		acl_free(acl);
+	}
+	if (rc != 0) {
+		log_warnx("access-control: \"%s\" is not PREFIX allow, refuse "
+		    "or deny", value);
+		return -1;
+	}
+	memcpy(conf->access_control[conf->naccess++], value,
+	    strlen(value) + 1);
+	return 0;
+}
+
 static int
 config_set_builtin(struct config *conf, const char *value)
 {
@@ -470,6 +500,7 @@ static const struct config_number {
 	{ "max-negative-ttl", offsetof(struct config, max_negative_ttl), 0,
 	    604800 },
 	{ "max-waiters", offsetof(struct config, max_waiters), 1, 10000 },
+	{ "ratelimit", offsetof(struct config, ratelimit), 0, 100000000 },
 	{ "threads", offsetof(struct config, threads), 0,
 	    MIODNSD_MAX_THREADS },
 };
@@ -502,6 +533,8 @@ config_set_from(struct config *conf, const char *key, const char *value,
 		return config_add_zone(conf, value, dir);
 	if (strcmp(key, "allow-stats") == 0)
 		return config_add_allow(conf, value);
+	if (strcmp(key, "access-control") == 0)
+		return config_add_access(conf, value);
 	if (strcmp(key, "builtin-zones") == 0)
 		return config_set_builtin(conf, value);
 	if (strcmp(key, "listen") == 0)

@@ -26,6 +26,9 @@ struct tls_ctx;
 #define MIODNSD_MAX_THREADS 64
 /* DNS over TLS's port (RFC 7858). */
 #define DOT_PORT 853
+#define MIODNSD_MAX_ACCESS 64
+/* UDP answers a second per /24 or /56 (ratelimit); see miodnsd(8). */
+#define MIODNSD_DEFAULT_RATELIMIT 1000
 
 struct addr {
 	struct sockaddr_storage ss;
@@ -96,6 +99,10 @@ struct config {
 	 * (core/tls.h); whoever holds a copy of the configuration holds a
 	 * reference (tls_ctx_ref), NULL when not needed. */
 	struct tls_ctx *tls_server, *tls_client;
+	/* access-control lines, "PREFIX ACTION", checked (core/acl.h). */
+	char access_control[MIODNSD_MAX_ACCESS][64];
+	int naccess;
+	unsigned ratelimit;		/* UDP answers/s per prefix; 0 off */
 };
 
 void config_defaults(struct config *conf);

@@ -37,6 +37,11 @@ struct counters {
 	uint64_t tls_handshakes, tls_resumptions, tls_failures;
 	uint64_t tls_upstream_handshakes, tls_upstream_resumptions;
 	uint64_t tls_upstream_failures;
+	uint64_t access_refused, access_denied;	/* access-control */
+	uint64_t servfail_waiters;	/* past max-waiters: not sent again */
+	uint64_t upstream_ports;	/* UDP upstream queries, a port each */
+	uint64_t upstream_stray;	/* datagrams with a wrong ID, dropped */
+	uint64_t rrl_truncated, rrl_dropped;	/* ratelimit on UDP */
 	uint64_t inflight, tcp_open;	/* gauges: now, not since start */
 };
 
@@ -57,7 +62,7 @@ counter_inc(uint64_t *c)
 #define COUNT(counters, field) counter_inc(&(counters)->field)
 
 /* Room for every counter as one "name=value" string. */
-#define STATS_MAX 40
+#define STATS_MAX 48
 #define STATS_STRING_LEN 48
 struct stats_text {
 	char buf[STATS_MAX][STATS_STRING_LEN];

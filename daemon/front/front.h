@@ -52,6 +52,9 @@ struct front {
 	TAILQ_HEAD(conn_list, conn) conns;
 	size_t nconns;			/* open ones */
 	struct log_limit conn_limit_log;
+	struct rrl *rrl;		/* ratelimit on UDP answers */
+	/* A truncated answer that RRL sends instead: header and question. */
+	uint8_t slip_buf[12 + 256 + 4];
 };
 
 int front_init(struct front *f, const mio_registry *registry,

@@ -21,6 +21,14 @@
  * the others then bind to the address worker 0 got (listener_bound), so
  * that all listen on one port.
  *
+ * UDP answers pass response rate limiting (rrl.h, "ratelimit") on their
+ * way out, per client prefix and per worker: past the rate every second
+ * answer goes out truncated (header and question, TC: a real client asks
+ * again over TCP) and the others are dropped. Loopback clients are exempt:
+ * a reflection attack needs a forged source, and the kernel drops
+ * datagrams from outside that claim a loopback source (martians), so a
+ * loopback client is this host itself, a benchmark or a local stub.
+ *
  * Port 0 with SO_REUSEPORT is a trap on Linux: the kernel's choice of a
  * port ignores reuseport sockets of the same user, so it may hand out a
  * port another of our processes holds, and the two would share its
@@ -36,10 +44,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#ifdef HAVE_SYS_RANDOM_H
+#include <sys/random.h>
+#endif
+
+#include "core/acl.h"
 #include "front/conn.h"
 #include "front/front.h"
+#include "front/rrl.h"
+
 
 #ifdef SO_REUSEPORT_LB
 #define LISTENER_REUSEPORT SO_REUSEPORT_LB
@@ -70,13 +86,86 @@ struct listener {
 	((struct listener *)(void *)((char *)(h) -              \
 	    offsetof(struct listener, member)))
 
-/* A UDP client's reply: queued for this listener's socket. */
+/* The truncated form of a reply: its header with TC and no records, and
+ * its question if it has one (uncompressed, as ours always are); 0 if
+ * msg is not a DNS header. */
+static size_t
+listener_truncated(const uint8_t *msg, size_t len, uint8_t *out, size_t max)
+{
+	size_t at = 12;
+
+	if (len < 12)
+		return 0;
+	if (msg[4] == 0 && msg[5] == 1) {
+		while (at < len && msg[at] != 0 && msg[at] < 64)
+			at += 1u + msg[at];
+		at = at < len && msg[at] == 0 && at + 5 <= len ? at + 5 : 12;
+	}
+	if (at > max)
+		at = 12;
+	memcpy(out, msg, at);
+	memset(out + 4, 0, 8);
+	out[5] = at > 12;		/* QDCOUNT */
+	out[2] |= 0x02;		/* TC */
+	return at;
+}
+
+/* What response rate limiting lets out of a reply to sa: the reply, a
+ * truncated one in f->slip_buf, or nothing (length 0). */
+static size_t
+listener_ratelimit(struct front *f, const struct sockaddr *sa,
+    const uint8_t **msg, size_t len)
+{
+	if (f->conf->ratelimit == 0 || f->rrl == NULL || acl_is_loopback(sa))
+		return len;
+	switch (rrl_check(f->rrl, sa, timers_now(f->timers) / 1000)) {
+	case RRL_SEND:
+		return len;
+	case RRL_SLIP:
+		COUNT(f->counters, rrl_truncated);
+		len = listener_truncated(*msg, len, f->slip_buf,
+		    sizeof(f->slip_buf));
+		*msg = f->slip_buf;
+		return len;
+	case RRL_DROP:
+		break;
+	}
+	COUNT(f->counters, rrl_dropped);
+	return 0;
+}
+
+/* A UDP client's reply: rate limited, then queued for this listener's
+ * socket. */
 static void
 listener_udp_send(const struct client *c, const uint8_t *msg, size_t len)
 {
 	struct listener *l = c->owner;
 
-	udp_send(l->front->udp, l->udp_fd, &c->addr, msg, len);
+	len = listener_ratelimit(l->front,
+	    (const struct sockaddr *)&c->addr.ss, &msg, len);
+	if (len > 0)
+		udp_send(l->front->udp, l->udp_fd, &c->addr, msg, len);
+}
+
+/* The worker's rate limiter, its hash keyed at random (rrl.h); NULL
+ * (no limiting) if there is no memory for it. */
+static struct rrl *
+listener_rrl_new(const struct config *conf)
+{
+	struct rrl_config rc = { .rate = conf->ratelimit, .slip = 2 };
+	struct rrl *rrl;
+
+#ifdef HAVE_GETRANDOM
+	if (getrandom(&rc.seed, sizeof(rc.seed), 0) != sizeof(rc.seed))
+		rc.seed = (uint64_t)(uintptr_t)&rc ^ (uint64_t)time(NULL);
+#else
+	arc4random_buf(&rc.seed, sizeof(rc.seed));
+#endif
+	if (rrl_new(&rc, &rrl) != 0) {
+		log_warnx("ratelimit: no memory for its table: not limiting");
+		return NULL;
+	}
+	return rrl;
 }
 
 static const struct client_ops listener_udp_ops = {
@@ -318,6 +407,10 @@ listener_configure(struct front *f, const struct config *conf,
 	char buf[64];
 	int rc = 0;
 
+	if (f->rrl == NULL)
+		f->rrl = listener_rrl_new(conf);
+	else
+		rrl_set_rate(f->rrl, conf->ratelimit);
 	TAILQ_FOREACH(l, &f->listeners, entry)
 		l->keep = false;
 	for (int i = 0; i < conf->nlisten; i++) {
@@ -505,6 +598,8 @@ front_fini(struct front *f)
 	/* The end of the worker: its datagram buffers go too. */
 	udp_batch_free(f->udp);
 	f->udp = NULL;
+	rrl_free(f->rrl);
+	f->rrl = NULL;
 }
 
 /* "ADDR PORT" per listener ("ADDR PORT tls" for DNS over TLS), replaced

@@ -21,9 +21,11 @@
 #include "resolve/stages.h"
 
 /*
- * The pipeline. Each stage ends the query (true) or passes it on. An
- * access check would go first; per-domain upstreams are the fetch's
- * business; stale answers belong to the cache stage and the deadline.
+ * The pipeline. Each stage ends the query (true) or passes it on. The
+ * access check goes first and drops denied clients unparsed; refused ones
+ * get their answers from local zones, and REFUSED for anything else
+ * (access.c). Per-domain upstreams are the fetch's business; stale
+ * answers belong to the cache stage and the deadline.
  */
 bool
 resolve_query(struct resolver *r, const uint8_t *msg, size_t len,
@@ -34,7 +36,8 @@ resolve_query(struct resolver *r, const uint8_t *msg, size_t len,
 	req.from = from;
 	req.msg = msg;
 	req.len = len;
-	if (stage_check(r, &req) || stage_local(r, &req) ||
+	if (stage_access(r, &req) || stage_check(r, &req) ||
+	    stage_local(r, &req) || stage_refused(r, &req) ||
 	    stage_forward(r, &req) || stage_cache(r, &req) ||
 	    stage_admit(r, &req))
 		return false;
@@ -73,6 +76,11 @@ resolver_use(struct resolver *r, struct cache *cache, struct zone_set *zones)
 	cache_free(r->cache);
 	r->cache = cache;
 	local_use(r, zones);
+	if ((rc = access_use(r, r->conf)) != 0) {
+		log_warnx("access-control: %s", strerror(-rc));
+		if (r->acl == NULL)
+			return -1;
+	}
 	if (r->inflight != NULL)
 		return 0;
 	inflight_config_defaults(&ic);
@@ -91,6 +99,7 @@ resolver_free(struct resolver *r)
 		return;
 	resolve_fail_all(r);
 	inflight_free(r->inflight);
+	acl_free(r->acl);
 	cache_free(r->cache);
 	local_use(r, NULL);
 	free(r);

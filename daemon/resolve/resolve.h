@@ -53,6 +53,7 @@ struct resolver {
 	struct cache *cache;		/* a reference of our own */
 	struct zone_set *zones;		/* a reference of our own */
 	struct inflight *inflight;	/* merges within this worker only */
+	struct acl *acl;		/* access-control, from conf */
 	TAILQ_HEAD(query_list, query) queries;
 	size_t nqueries;
 	bool shutting_down;		/* no new queries are kept */

@@ -13,6 +13,7 @@
 
 #include <string.h>
 
+#include "core/acl.h"
 #include "dns/cache.h"
 #include "dns/inflight.h"
 #include "resolve/resolve.h"
@@ -59,11 +60,14 @@ struct request {
 	bool keyed;
 	struct query *query;		/* once admitted */
 	enum inflight_join_result join;	/* set by the merge stage */
+	enum acl_action access;		/* set by the access stage */
 };
 
 /* The stages, in the order resolve_query() runs them. */
+bool stage_access(struct resolver *r, struct request *req);	/* access.c */
 bool stage_check(struct resolver *r, struct request *req);	/* check.c */
 bool stage_local(struct resolver *r, struct request *req);	/* local.c */
+bool stage_refused(struct resolver *r, struct request *req);	/* access.c */
 bool stage_forward(struct resolver *r, struct request *req);	/* cached.c */
 bool stage_cache(struct resolver *r, struct request *req);	/* cached.c */
 bool stage_admit(struct resolver *r, struct request *req);	/* query.c */
@@ -114,6 +118,9 @@ struct fetch_outcome {
 void query_deliver(struct query *q, const struct fetch_outcome *o);
 void fetch_upstream_done(void *cookie, enum upstream_status status,
     const uint8_t *abuf, size_t alen, const char *why);
+
+/* access.c: this worker's access-control list, from conf. */
+int access_use(struct resolver *r, const struct config *conf);
 
 /* local.c: this worker's zones. */
 void local_use(struct resolver *r, struct zone_set *zones);

@@ -85,6 +85,7 @@ struct upstream {
 	struct dot_upstream *dot;
 	unsigned inflight;
 	uint64_t sent, answered, failed;
+	struct mio_ares_port_stats ports;	/* as last counted */
 	uint8_t ids_in_use[65536 / 8];
 #ifdef HAVE_TLS
 	struct dot_upstream_stats dot_seen;	/* counted so far */
@@ -216,6 +217,15 @@ upstream_channel(struct upstream *u, const struct config *conf)
 	    &u->ares)) != 0) {
 		log_warnx("c-ares channel for %s: %s", u->name,
 		    mio_strerror(rc));
+		return -1;
+	}
+	/* RFC 5452: a random source port for every query, not one socket
+	 * for all queries in flight (mio-ares.h). */
+	if ((rc = mio_ares_use_fresh_ports(u->ares, 0)) != 0) {
+		log_warnx("c-ares channel for %s: fresh ports: %s", u->name,
+		    mio_strerror(rc));
+		mio_ares_free(u->ares);
+		u->ares = NULL;
 		return -1;
 	}
 	addr_str(&u->addr, csv, sizeof(csv));
@@ -590,6 +600,20 @@ upstreams_timeout(struct upstreams *ups, const struct timespec *max,
 	return max;
 }
 
+/* Adds what mio-ares counted since last time to the worker's counters. */
+static void
+upstream_count_ports(struct upstream *u, struct counters *c)
+{
+	struct mio_ares_port_stats now;
+
+	mio_ares_get_port_stats(u->ares, &now);
+	counter_set(&c->upstream_ports, c->upstream_ports +
+	    (now.sockets - u->ports.sockets));
+	counter_set(&c->upstream_stray, c->upstream_stray +
+	    (now.stray - u->ports.stray));
+	u->ports = now;
+}
+
 static void
 upstream_set_process_timeouts(struct upstream_set *set)
 {
@@ -604,6 +628,7 @@ upstream_set_process_timeouts(struct upstream_set *set)
 #endif
 		if (set->ups[i].inflight > 0)
 			mio_ares_process_timeouts(set->ups[i].ares);
+		upstream_count_ports(&set->ups[i], set->owner->counters);
 		if ((error = mio_ares_take_error(set->ups[i].ares)) != 0)
 			log_warnx("%s: registering a c-ares socket: %s",
 			    set->ups[i].name, mio_strerror(error));

@@ -71,4 +71,7 @@ enum rrl_verdict rrl_check(struct rrl *rrl, const struct sockaddr *sa,
 
 void rrl_get_counters(const struct rrl *rrl, struct rrl_counters *out);
 
+/* A new rate (a reload); the counts so far stay. */
+void rrl_set_rate(struct rrl *rrl, unsigned rate);
+
 #endif /* MIODNSD_RRL_H */

@@ -156,6 +156,12 @@ rrl_check(struct rrl *rrl, const struct sockaddr *sa, uint64_t now)
 }
 
 void
+rrl_set_rate(struct rrl *rrl, unsigned rate)
+{
+	rrl->rate = rate;
+}
+
+void
 rrl_get_counters(const struct rrl *rrl, struct rrl_counters *out)
 {
 	*out = rrl->counters;

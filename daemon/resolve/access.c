@@ -1,0 +1,66 @@
+/*
+ * access.c - who may ask: the access-control stages (core/acl.h holds
+ * the list and its semantics, unbound's).
+ *
+ * stage_access() runs first, before the query is even parsed: a client in
+ * a "deny" prefix is dropped without another instruction spent on it. A
+ * "refuse" client's query goes on to be parsed (stage_check) and may still
+ * be answered by stage_local(): the zones miodnsd serves and version.bind
+ * are public, as on an authoritative server (NSD and Knot answer their
+ * zones to anyone), and stats.miodnsd keeps its own allow-stats. Whatever
+ * would be forwarded or answered from the cache then meets stage_refused()
+ * and gets REFUSED: an open resolver is an amplifier (US-CERT TA13-088A).
+ *
+ * Each resolver builds its list from its worker's copy of the
+ * configuration, at start and at every reload (access_use).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/acl.h"
+#include "resolve/stages.h"
+
+/* A new list from conf; on failure (memory) the old one stays. */
+int
+access_use(struct resolver *r, const struct config *conf)
+{
+	struct acl *acl;
+	int rc;
+
+	if ((rc = acl_new(&acl)) != 0)
+		return rc;
+	for (int i = 0; i < conf->naccess; i++) {
+		if ((rc = acl_add_line(acl, conf->access_control[i])) != 0) {
+			acl_free(acl);
+			return rc;
+		}
+	}
+	acl_free(r->acl);
+	r->acl = acl;
+	return 0;
+}
+
+bool
+stage_access(struct resolver *r, struct request *req)
+{
+	/* No list yet (never: resolver_use() comes first) refuses. */
+	req->access = r->acl == NULL ? ACL_REFUSE : acl_check(r->acl,
+	    (const struct sockaddr *)&req->from->addr.ss);
+	if (req->access != ACL_DENY)
+		return false;
+	COUNT(r->counters, access_denied);
+	return true;
+}
+
+bool
+stage_refused(struct resolver *r, struct request *req)
+{
+	if (req->access == ACL_ALLOW)
+		return false;
+	COUNT(r->counters, access_refused);
+	resolve_send_error(r, &req->dq, req->from, req->reply.limit,
+	    DNS_RCODE_REFUSED);
+	return true;
+}

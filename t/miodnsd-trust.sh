@@ -1,0 +1,56 @@
+#!/bin/sh
+# t/miodnsd-trust.sh - miodnsd against spoofing (issue 15): a fresh random
+# source port for every upstream query with many in flight, one upstream
+# query per question however many clients ask it (past max-waiters:
+# SERVFAIL, never a second query), and the counters of both. t/dnsstub -v
+# logs the source port of every UDP query it receives.
+set -u
+. "${top_srcdir:-.}/t/miodnsd-lib.sh"
+need_dig
+
+stat() {
+	dig @127.0.0.1 -p "$port" +time=2 +tries=1 +short stats.miodnsd CH TXT |
+		tr ' ' '\n' | sed -n "s/^\"$1=\([0-9]*\)\"\$/\1/p"
+}
+
+# Answers 20 ms late, so that the 100 queries the probe keeps outstanding
+# are in flight upstream at once.
+start_stub -v --delay 20
+: >"$tmp/stub.log"
+echo "max-inflight 4096" >"$tmp/trust.conf"
+start_miodnsd -c "$tmp/trust.conf" -u "127.0.0.1:$stub_port" \
+	--builtin-zones localhost --cache-size 0
+is "$(probe -T 5000 -w 100 -f 2000 "$port")" \
+	"sent 2000 answered 2000 wrong 0 duplicate 0" \
+	"2000 forwarded queries, 100 outstanding: all answered"
+queries=$(grep -c '^stub: udp from port' "$tmp/stub.log")
+ports=$(sed -n 's/^stub: udp from port \([0-9]*\) .*/\1/p' "$tmp/stub.log" |
+	sort -u | wc -l)
+echo "# $ports distinct source ports in $queries upstream queries"
+is "$queries" 2000 "2000 upstream queries"
+ok $([ "$ports" -ge 1900 ]; echo $?) \
+	"at least 1900 distinct source ports among them ($ports)"
+ids=$(sed -n 's/^stub: udp from port [0-9]* id \([0-9]*\)$/\1/p' \
+	"$tmp/stub.log" | sort -u | wc -l)
+ok $([ "$ids" -ge 1900 ]; echo $?) "and as many distinct IDs ($ids)"
+is "$(stat upstream-ports)" 2000 "upstream-ports=2000"
+is "$(stat upstream-stray)" 0 "upstream-stray=0"
+stop_miodnsd
+is "$miodnsd_rc" 0 "miodnsd exits 0"
+
+# 1,500 identical queries at once: one upstream query; the first 64
+# (max-waiters) get the answer, the rest SERVFAIL at once.
+start_stub
+start_miodnsd -u "127.0.0.1:$stub_port" --builtin-zones localhost
+c0=$(dig @127.0.0.1 -p "$stub_port" +short count.example.test TXT | tr -d '"')
+out=$(probe -T 3000 -S 1500 "$port" delay500.example.test A)
+c1=$(dig @127.0.0.1 -p "$stub_port" +short count.example.test TXT | tr -d '"')
+is "$out" "sent 1500 noerror 64 servfail 1436 refused 0 truncated 0 other 0 none 0" \
+	"1500 identical queries: 64 answered, 1436 SERVFAIL"
+is "$((c1 - c0 - 1))" 1 "exactly one upstream query"
+is "$(stat merged)" 63 "merged=63"
+is "$(stat servfail-waiters)" 1436 "servfail-waiters=1436"
+stop_miodnsd
+is "$miodnsd_rc" 0 "miodnsd exits 0"
+
+done_testing
