@@ -235,6 +235,33 @@ function table_tcp(list,    i, j, n, s, k, w, why, refs, works) {
 		}
 }
 
+# DNS over TLS: the hot set over TLS connections, and what a new
+# connection costs (a full handshake each, openssl s_time -new).
+function table_dot(list,    i, n, s, k, h, hq, refs) {
+	if (!(key("unbound", "hit", "dot") in seen) &&
+	    !(key("miodnsd", "hit", "dot") in seen))
+		return
+	print ""
+	print "#### DNS over TLS (dnsperf -m dot, 8 connections; new connections: openssl s_time -new)"
+	print ""
+	print "| server | hot set QPS | q/CPU-s | vs unbound | handshakes/s | handshakes per CPU-s | CPU per handshake (us) |"
+	print "|:---|---:|---:|---:|---:|---:|---:|"
+	n = split(list, refs, " ")
+	for (i = 1; i <= n; i++) {
+		s = refs[i]
+		k = key(s, "hit", "dot")
+		h = key(s, "handshake", "dot")
+		if (!(k in seen))
+			continue
+		hq = median(h, qpc)
+		printf "| %s | %s | %s | %s | %s | %s | %s |\n", label(s),
+		    cell_qps(k), thousands(median(k, qpc)),
+		    fmt_ratio(ratio(k, key("unbound", "hit", "dot"))),
+		    thousands(median(h, qps)), thousands(hq),
+		    hq == "-" || hq == 0 ? "-" : sprintf("%.0f", 1e6 / hq)
+	}
+}
+
 function table_auth(    i, s, k, why, list) {
 	print ""
 	print "#### Authoritative: the zone served directly"
@@ -361,6 +388,7 @@ function tables(    fw) {
 	forwarders("Mixed: 20% misses, 80% hot set, after a restart and a pass over the hot set, UDP",
 	    "mixed", "udp", "", fw)
 	table_tcp("dnsmasq unbound unbound-2t miodnsd miodnsd-2t nsd miodnsd-auth")
+	table_dot("unbound unbound-2t miodnsd miodnsd-2t")
 	table_auth()
 	table_threads()
 	table_losses()

@@ -28,8 +28,14 @@
 # holding only lo (unshare --net), so that no packet leaves the machine
 # whatever a server tries. Each server is started here, in the foreground,
 # with its own configuration in a temporary directory, on ports 53530 to
-# 53533, and stopped by PID, also on an interrupt; no system service is
+# 53534, and stopped by PID, also on an interrupt; no system service is
 # used or started.
+#
+# DNS over TLS: when miodnsd takes listen-tls (probed like the rest),
+# unbound and miodnsd also listen for DoT on 53534 with certificates made
+# by t/tls-certs.sh, and their sessions add the hot set over 8 TLS
+# connections (dnsperf -m dot) and the cost of a new connection: full
+# handshakes with openssl s_time -new, per CPU-second of the server.
 #
 # NSD serves a generated zone of 10,000 names (gen-zone.sh) as the
 # authoritative upstream of every forwarder. What miodnsd can do is probed
@@ -93,7 +99,8 @@ if [ $quick = yes ]; then
 	: "${repeats:=1}"
 	: "${out:=$(pwd)/results-quick}"
 	hit_secs=2		# a timed run over the hot set, UDP
-	tcp_secs=1		# the same over TCP
+	tcp_secs=1		# the same over TCP (and DoT)
+	hs_secs=1		# new TLS connections
 	lat_secs=1		# a paced run for latency
 	miss_tcp=no		# misses over TCP
 	zero_loss_search=no	# step -Q down after a run with losses
@@ -102,6 +109,7 @@ else
 	: "${out:=$here/results}"
 	hit_secs=5
 	tcp_secs=4
+	hs_secs=3
 	lat_secs=3
 	miss_tcp=yes
 	zero_loss_search=yes
@@ -113,6 +121,7 @@ names=10000		# names in the zone
 hot=1000		# names in the hot set
 upstream_port=53530	# NSD, the upstream of every forwarder
 sut_port=53531		# the server under test
+sut_tls_port=53534	# its DNS-over-TLS listener (unbound, miodnsd)
 probe_upstream_port=53532
 probe_port=53533
 
@@ -335,6 +344,7 @@ start() {
 		render unbound.conf.in "$s_dir/unbound.conf" PORT="$s_port" \
 		    UPSTREAM_PORT="$s_up" DIR="$s_dir" ORIGIN="$origin" \
 		    THREADS=$s_threads
+		[ $has_tls = yes ] && tls_unbound >>"$s_dir/unbound.conf"
 		set -- unbound -d -c "$s_dir/unbound.conf" ;;
 	miodnsd*)
 		[ $s_name = miodnsd-2t ] && s_cpus=all
@@ -346,6 +356,9 @@ start() {
 		miodnsd-nocache) s_more=$nocache_conf ;;
 		*) s_more= ;;
 		esac
+		[ $has_tls = yes ] && [ "$s_name" != miodnsd-probe ] &&
+			s_more="$s_more
+$tls_conf"
 		for line in "$s_more" "$conf_extra"; do
 			[ -z "$line" ] || printf '%s\n' "$line" >>"$s_dir/miodnsd.conf"
 		done
@@ -367,6 +380,82 @@ start() {
 	fi
 }
 
+# ---- DNS over TLS ----------------------------------------------------------------
+
+# unbound's TLS listener, added to its configuration: a second server:
+# clause (unbound merges them) with the benchmark's certificate.
+tls_unbound() {
+	printf 'server:\n\tinterface: 127.0.0.1@%s\n\ttls-port: %s\n' \
+	    $sut_tls_port $sut_tls_port
+	printf '\ttls-service-key: "%s"\n\ttls-service-pem: "%s"\n' \
+	    "$tmp/certs/server.key" "$tmp/certs/server.pem"
+}
+
+# Certificates (t/tls-certs.sh), and whether miodnsd takes listen-tls;
+# sets tls_conf, the lines its configuration gets.
+probe_tls() {
+	mkdir -p "$tmp/certs"
+	if ! have openssl || ! sh "$top/t/tls-certs.sh" "$tmp/certs"; then
+		support tls unknown "no certificates: no openssl, or t/tls-certs.sh failed"
+		return 0
+	fi
+	tls_conf="listen-tls 127.0.0.1:$sut_tls_port
+tls-cert $tmp/certs/server.pem
+tls-key $tmp/certs/server.key"
+	printf '%s\n' "$tls_conf" >"$tmp/tls.conf"
+	if "$miodnsd" -n -c "$tmp/tls.conf" -l 127.0.0.1:$probe_port \
+	    -u 127.0.0.1:$upstream_port >"$tmp/probe.out" 2>&1; then
+		has_tls=yes
+		support tls yes "listen-tls accepted; dnsperf -m dot against miodnsd and unbound"
+	else
+		support tls "not supported yet" "listen-tls refused: $(head -1 "$tmp/probe.out")"
+	fi
+}
+
+# measure_handshakes REPEAT SERVER: full TLS handshakes, one connection
+# each (openssl s_time -new) for hs_secs, and the server's CPU time;
+# appends a "handshake dot" line to raw.tsv: qps is handshakes per second,
+# q_per_cpu_s handshakes per CPU-second of the server.
+measure_handshakes() {
+	alive "$srv_pid" || return 0
+	h_s0=$(tree_ticks "$srv_pid")
+	h_w0=$(date +%s.%N)
+	on_cpus "$client_cpu" openssl s_time -connect 127.0.0.1:$sut_tls_port \
+	    -new -time $hs_secs >"$tmp/s_time.out" 2>&1 || true
+	h_w1=$(date +%s.%N)
+	h_s1=$(tree_ticks "$srv_pid")
+	h_n=$(sed -n 's/^\([0-9]*\) connections in [0-9]* real seconds.*/\1/p' \
+	    "$tmp/s_time.out" | tail -1)
+	if [ -z "$h_n" ]; then
+		note "openssl s_time failed against $2"
+		return 0
+	fi
+	awk -v OFS='\t' -v r="$1" -v s="$2" -v n="$h_n" -v hz="$hz" \
+	    -v t="$((h_s1 - h_s0))" -v w="$h_w0 $h_w1" 'BEGIN {
+		split(w, x, " ")
+		wall = x[2] - x[1]
+		print r, s, "handshake", "dot", "-", n, n, 0, "-",
+		    sprintf("%.0f", n / wall), sprintf("%.2f", wall),
+		    sprintf("%.2f", t / hz),
+		    (t > 0 ? sprintf("%.0f", n / (t / hz)) : "-"),
+		    "-", "-", "-", "-", "-", "-", "-", "-", "-",
+		    "openssl s_time -new"
+	}' >>"$out/raw.tsv"
+	tail -1 "$out/raw.tsv" | awk -F'\t' '{
+		printf "    %-15s %-8s %-4s %9s handshakes/s %8s per CPU-s\n",
+		    $2, $3, $4, $10, $13 }' >&2
+}
+
+# The DoT rows of a server with a TLS listener: the hot set over 8 TLS
+# connections (the cache is warm), then new connections.
+measure_dot() {
+	[ $has_tls = yes ] || return 0
+	case $2 in unbound*|miodnsd|miodnsd-2t) ;; *) return 0 ;; esac
+	measure $1 $2 hit dot sat "$3" -m dot -p $sut_tls_port \
+	    -d "$tmp/q/hot.txt" -l $tcp_secs $sat
+	measure_handshakes $1 $2
+}
+
 # ---- what miodnsd supports ----------------------------------------------------
 
 # Options of the server variants that need a feature, set by the probes.
@@ -379,6 +468,8 @@ nocache_conf=
 has_cache=no
 has_zone=no
 has_threads=no
+has_tls=no
+tls_conf=
 
 support() {
 	printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out/support.tsv"
@@ -665,6 +756,7 @@ session_forwarder() {
 	    -l $lat_secs $paced
 	measure $r $s hit tcp sat "$hn" -m tcp -d "$tmp/q/hot.txt" \
 	    -l $tcp_secs $sat
+	measure_dot $r $s "$hn"
 	restart $s || return 0
 	warm
 	measure $r $s mixed udp sat "" -d "$tmp/q/mixed.txt" -n 1 $sat
@@ -771,6 +863,7 @@ support forward yes "$(version_of miodnsd)"
 probe_zone
 probe_cache
 probe_threads
+probe_tls
 machine >"$out/machine.txt"
 cat "$out/support.tsv" | sed 1d | sed 's/^/support:  /' >>"$out/machine.txt"
 
