@@ -5,7 +5,7 @@
 # queries that are answered out of order and resumes a session; a client
 # stalled in the middle of its handshake does not hold up the others;
 # garbage, a record that is not a handshake, and DNS lengths that lie
-# inside TLS are shut out. Then a second miodnsd forwards over TLS to the
+# inside TLS are shut out; access-control applies to TLS clients too. Then a second miodnsd forwards over TLS to the
 # first (upstream-tls): right answers, one connection reused, SERVFAIL and
 # never an answer for a certificate with the wrong name or expired, and a
 # query whose deadline outlasts a restart of the upstream is answered.
@@ -99,6 +99,15 @@ is "$("$DOTPROBE" -A "$tmp/ca.pem" -T 4000 -R 0005aabbccddee "$a_tls")" \
 ok $([ "$(stat "$a_port" tls-failures)" -ge 2 ]; echo $?) \
 	"failed handshakes counted in tls-failures"
 is "$(kq "$a_tls" +short localhost A)" 127.0.0.1 "still serving after all that"
+
+# Access control sees a TLS client as it sees any other.
+sed 's/^allow-stats .*/access-control 127.0.0.1 refuse/' "$tmp/a.conf" |
+	sed 's/^listen-tls .*/listen-tls 127.0.0.1:0/' >"$tmp/acl.conf"
+start_miodnsd -c "$tmp/acl.conf"
+like "$(kq "$(tls_port)" a.example.test A 2>&1)" "*status: REFUSED*" \
+	"access-control refuse: a TLS client is REFUSED too"
+kill -TERM "$miodnsd_pid"
+wait "$miodnsd_pid"
 
 # ---- the upstream ----------------------------------------------------------------
 # B forwards to A over TLS.
