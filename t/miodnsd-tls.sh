@@ -149,6 +149,20 @@ start_miodnsd -c "$tmp/c.conf"
 like "$(q a.example.test A)" "*status: SERVFAIL*" \
 	"a certificate for another name: SERVFAIL"
 is "$(q +short a.example.test A)" "" "never an answer"
+# A reload to the right name makes a new TLS upstream.
+cp "$tmp/b.conf" "$tmp/c.conf"
+kill -HUP "$miodnsd_pid"
+wait_for 'grep -q "configuration reloaded" "$log"' 5
+is "$(q +short a.example.test A)" 192.0.2.1 \
+	"reloaded to the name the certificate carries: answers"
+# A reload with a certificate that cannot be read changes nothing.
+printf 'listen-tls 127.0.0.1:0\ntls-cert %s/missing.pem\ntls-key %s/server.key\n' \
+	"$tmp" "$tmp" >>"$tmp/c.conf"
+kill -HUP "$miodnsd_pid"
+wait_for 'grep -q "reload failed" "$log"' 5
+like "$(grep 'missing.pem' "$log")" "*tls-cert*missing.pem*No such file*" \
+	"a reload with a missing tls-cert fails, naming the file"
+is "$(q +short b2.load.example.test A)" 192.0.2.2 "and the running one serves on"
 kill -TERM "$miodnsd_pid"
 wait "$miodnsd_pid"
 
