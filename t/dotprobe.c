@@ -3,7 +3,7 @@
  * own TLS engine (daemon/core/tls.c) and a libmio poll: what kdig +tls
  * cannot show, pipelining and resumption.
  *
- *   dotprobe [-A ca.pem] [-H name] [-T ms] [-r] PORT NAME...
+ *   dotprobe [-A ca.pem] [-H name] [-T ms] [-rs] PORT NAME...
  *       one TLS connection to 127.0.0.1:PORT; every query (type A) is
  *       written at once; prints "NAME RCODE" per answer in the order the
  *       answers came. -r then connects again with the session of the
@@ -16,6 +16,10 @@
  *       come, then "closed after N answers" when the server closes, or
  *       "timeout".
  *
+ * -s sends every byte of the client's side of TLS, handshake included, in
+ * a TCP segment of its own, one per turn of the probe's loop, so that the
+ * server sees each record split byte by byte.
+ *
  * -A is the CA to verify against (default: the system's), -H the name the
  * certificate must carry (default dot.test). Exit status 0 when the probe
  * ran (a refused certificate is a result), 1 when something failed, 2 for
@@ -26,6 +30,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +52,7 @@ static struct {
 	const char *host;
 	int timeout_ms;
 	bool resume;
+	bool split;			/* -s */
 	uint8_t raw[4096];
 	size_t raw_len;			/* -R: 0 when unset */
 	struct sockaddr_in addr;
@@ -107,82 +113,192 @@ probe_print(const uint8_t *msg, size_t len)
 	printf("%s %s\n", name, rcode < 6 ? rcodes[rcode] : "OTHER");
 }
 
+/*
+ * One connection. With -s the TLS stream runs over a socketpair and the
+ * probe relays what it writes to the TCP connection one byte per turn of
+ * its loop (TCP_NODELAY: one segment each), and the answers back whole.
+ */
+struct probe_conn {
+	mio_poll *poll;
+	mio_events *events;
+	struct tls_stream *s;
+	int fd;			/* the stream's: the TCP socket, or pair[0] */
+	int wire;		/* -s: the TCP socket */
+	int inner;		/* -s: pair[1], the relay's end */
+	uint8_t relay[1 << 16];
+	size_t relay_len;
+	uint8_t in[1 << 17];
+	size_t in_len;
+	int answers;
+};
+
+static int
+probe_tcp(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd < 0 || (connect(fd, (struct sockaddr *)&o.addr,
+	    sizeof(o.addr)) != 0 && errno != EINPROGRESS)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/* Sockets and the stream; 0 or -1. */
+static int
+probe_open(struct probe_conn *c, struct tls_ctx *ctx,
+    struct tls_session_slot *slot)
+{
+	const mio_registry *r = mio_poll_registry(c->poll);
+	int pair[2];
+
+	c->fd = c->wire = c->inner = -1;
+	if (o.split) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0, pair) != 0 || (c->wire = probe_tcp()) < 0)
+			return -1;
+		c->fd = pair[0];
+		c->inner = pair[1];
+		if (mio_registry_register_fd(r, c->wire, 2, MIO_READABLE) != 0 ||
+		    mio_registry_register_fd(r, c->inner, 3, MIO_READABLE) != 0)
+			return -1;
+	} else if ((c->fd = probe_tcp()) < 0) {
+		return -1;
+	}
+	if (mio_registry_register_fd(r, c->fd, 1,
+	    MIO_READABLE | MIO_WRITABLE) != 0)
+		return -1;
+	return tls_stream_client_new(&c->s, ctx, c->fd, o.host, slot) == 0 ?
+	    0 : -1;
+}
+
+static void
+probe_close(struct probe_conn *c)
+{
+	int fds[3] = {c->fd, c->wire, c->inner};
+
+	tls_stream_free(c->s);
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] < 0)
+			continue;
+		mio_registry_deregister_fd(mio_poll_registry(c->poll), fds[i]);
+		close(fds[i]);
+	}
+}
+
+/* -s: the stream's bytes to the wire one at a time, answers back. */
+static void
+probe_relay(struct probe_conn *c)
+{
+	uint8_t buf[4096];
+	ssize_t n;
+
+	while (c->relay_len < sizeof(c->relay) && (n = read(c->inner,
+	    c->relay + c->relay_len, sizeof(c->relay) - c->relay_len)) > 0)
+		c->relay_len += (size_t)n;
+	if (c->relay_len > 0 && write(c->wire, c->relay, 1) == 1)
+		memmove(c->relay, c->relay + 1, --c->relay_len);
+	while ((n = read(c->wire, buf, sizeof(buf))) > 0)
+		if (write(c->inner, buf, (size_t)n) != n)
+			break;
+	if (n == 0)
+		shutdown(c->inner, SHUT_WR);	/* the server closed */
+}
+
+/* Reads and prints answers: 1 while the connection is open. */
+static int
+probe_read(struct probe_conn *c)
+{
+	ssize_t n;
+
+	while ((n = tls_stream_read(c->s, c->in + c->in_len,
+	    sizeof(c->in) - c->in_len)) > 0) {
+		c->in_len += (size_t)n;
+		while (c->in_len >= 2 && c->in_len >= 2 +
+		    (size_t)(c->in[0] << 8 | c->in[1])) {
+			size_t len = (size_t)(c->in[0] << 8 | c->in[1]);
+			probe_print(c->in + 2, len);
+			c->answers++;
+			memmove(c->in, c->in + 2 + len, c->in_len - 2 - len);
+			c->in_len -= 2 + len;
+		}
+	}
+	if (n == 0 || (n < 0 && n != -EAGAIN)) {
+		printf("closed after %d answers\n", c->answers);
+		return 0;
+	}
+	return 1;
+}
+
+/* Polls until want answers came, the server closed or the time is up. */
+static void
+probe_loop(struct probe_conn *c, int want)
+{
+	long long deadline = probe_now_ms() + o.timeout_ms;
+
+	while (c->answers < want) {
+		int t = (int)(deadline - probe_now_ms());
+		struct timespec ts = {0, 1000000};	/* -s, bytes to relay */
+		if (t <= 0) {
+			printf("timeout\n");
+			return;
+		}
+		if (c->relay_len == 0)
+			ts = (struct timespec){t / 1000, (t % 1000) * 1000000L};
+		if (mio_poll_poll(c->poll, c->events, &ts) < 0)
+			continue;
+		MIO_EVENTS_FOREACH(ev, c->events) {
+			if (mio_event_token(ev) == 1)
+				tls_stream_ready(c->s, tls_event_interest(ev));
+		}
+		int hs = tls_stream_handshake(c->s);
+		if (hs != 0 && hs != -EAGAIN) {
+			printf("tls: %s\n", tls_stream_error(c->s));
+			return;
+		}
+		if (hs == 0 && !probe_read(c))
+			return;
+		tls_stream_flush(c->s);
+		if (o.split)
+			probe_relay(c);
+	}
+}
+
 /* One connection: sends names, prints answers; 0 when it ran. */
 static int
 probe_connection(mio_poll *poll, mio_events *events, struct tls_ctx *ctx,
     struct tls_session_slot *slot, char **names, int nnames, bool *resumed)
 {
-	static uint8_t in[1 << 17];
-	size_t in_len = 0;
-	int answers = 0, rc = 1;
-	long long deadline = probe_now_ms() + o.timeout_ms;
-	struct tls_stream *s = NULL;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	static struct probe_conn c;
 
-	if (fd < 0 || (connect(fd, (struct sockaddr *)&o.addr,
-	    sizeof(o.addr)) != 0 && errno != EINPROGRESS) ||
-	    mio_registry_register_fd(mio_poll_registry(poll), fd, 1,
-	    MIO_READABLE | MIO_WRITABLE) != 0 ||
-	    tls_stream_client_new(&s, ctx, fd, o.host, slot) != 0) {
+	memset(&c, 0, sizeof(c));
+	c.poll = poll;
+	c.events = events;
+	if (probe_open(&c, ctx, slot) != 0) {
 		perror("dotprobe: connect");
-		goto out;
+		probe_close(&c);
+		return 1;
 	}
 	for (int i = 0; i < nnames && o.raw_len == 0; i++) {
 		uint8_t q[300];
-		if (tls_stream_send(s, q, probe_query(q, (uint16_t)i,
+		if (tls_stream_send(c.s, q, probe_query(q, (uint16_t)i,
 		    names[i])) != 0)
-			break;		/* the handshake's error, below */
+			break;		/* the handshake's error, in the loop */
 	}
-	if (o.raw_len > 0) {
-		tls_stream_send(s, o.raw, o.raw_len);
-		nnames = 1 << 20;	/* until the server closes */
-	}
-	while (answers < nnames) {
-		int t = (int)(deadline - probe_now_ms());
-		struct timespec ts = {t / 1000, (t % 1000) * 1000000L};
-		if (t <= 0) {
-			printf("timeout\n");
-			break;
-		}
-		if (mio_poll_poll(poll, events, &ts) < 0)
-			continue;
-		MIO_EVENTS_FOREACH(ev, events)
-			tls_stream_ready(s, tls_event_interest(ev));
-		int hs = tls_stream_handshake(s);
-		if (hs != 0 && hs != -EAGAIN) {
-			printf("tls: %s\n", tls_stream_error(s));
-			rc = 0;
-			goto out;
-		}
-		ssize_t n;
-		while ((n = tls_stream_read(s, in + in_len,
-		    sizeof(in) - in_len)) > 0) {
-			in_len += (size_t)n;
-			while (in_len >= 2 && in_len >= 2 +
-			    (size_t)(in[0] << 8 | in[1])) {
-				size_t len = (size_t)(in[0] << 8 | in[1]);
-				probe_print(in + 2, len);
-				answers++;
-				memmove(in, in + 2 + len, in_len - 2 - len);
-				in_len -= 2 + len;
-			}
-		}
-		if (n == 0 || (n < 0 && n != -EAGAIN)) {
-			printf("closed after %d answers\n", answers);
-			break;
-		}
-		tls_stream_flush(s);
-	}
-	*resumed = tls_stream_resumed(s);
-	tls_stream_close_notify(s);
-	rc = 0;
-out:
-	tls_stream_free(s);
-	if (fd >= 0) {
-		mio_registry_deregister_fd(mio_poll_registry(poll), fd);
-		close(fd);
-	}
-	return rc;
+	if (o.raw_len > 0)
+		tls_stream_send(c.s, o.raw, o.raw_len);
+	if (o.split)
+		probe_relay(&c);
+	/* Raw bytes: until the server closes. */
+	probe_loop(&c, o.raw_len > 0 ? 1 << 20 : nnames);
+	*resumed = tls_stream_resumed(c.s);
+	tls_stream_close_notify(c.s);
+	probe_close(&c);
+	return 0;
 }
 
 /* -R's hex, white space allowed; false if it is not hex. */
@@ -207,7 +323,7 @@ probe_parse_hex(const char *hex)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dotprobe [-A ca] [-H name] [-T ms] [-r] "
+	fprintf(stderr, "usage: dotprobe [-A ca] [-H name] [-T ms] [-rs] "
 	    "PORT NAME...\n       dotprobe [-A ca] [-H name] [-T ms] "
 	    "-R HEX PORT\n");
 	exit(2);
@@ -224,8 +340,9 @@ main(int argc, char **argv)
 	bool resumed = false;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "A:H:R:T:r")) != -1) {
+	while ((ch = getopt(argc, argv, "A:H:R:T:rs")) != -1) {
 		switch (ch) {
+		case 's': o.split = true; break;
 		case 'R':
 			if (!probe_parse_hex(optarg))
 				usage();

@@ -2,13 +2,15 @@
 # t/miodnsd-tls.sh - DNS over TLS in both directions, with certificates
 # made by t/tls-certs.sh. The listener (listen-tls) answers kdig +tls from
 # its zone, its cache and its upstream (t/dnsstub); t/dotprobe pipelines
-# queries that are answered out of order and resumes a session; a client
-# stalled in the middle of its handshake does not hold up the others;
-# garbage, a record that is not a handshake, and DNS lengths that lie
-# inside TLS are shut out; access-control applies to TLS clients too. Then a second miodnsd forwards over TLS to the
-# first (upstream-tls): right answers, one connection reused, SERVFAIL and
-# never an answer for a certificate with the wrong name or expired, and a
-# query whose deadline outlasts a restart of the upstream is answered.
+# queries that are answered out of order, sends a handshake and records
+# one byte per TCP segment, and resumes a session; a client stalled in the
+# middle of its handshake does not hold up the others; garbage, a record
+# that is not a handshake, and DNS lengths that lie inside TLS are shut
+# out; access-control applies to TLS clients too. Then a second miodnsd
+# forwards over TLS to the first (upstream-tls): right answers, one
+# connection reused, a query whose deadline outlasts a restart of the
+# upstream answered, SERVFAIL and never an answer for a certificate with
+# the wrong name or expired, and reloads that change the name or fail.
 set -u
 . "${top_srcdir:-.}/t/miodnsd-lib.sh"
 need_dig
@@ -70,6 +72,10 @@ is "$("$DOTPROBE" -A "$tmp/ca.pem" "$a_tls" delay600.example.test \
 	delay300.example.test a.example.test | tr '\n' ' ')" \
 	"a.example.test NOERROR delay300.example.test NOERROR delay600.example.test NOERROR " \
 	"three pipelined queries over TLS, answered as they complete"
+is "$("$DOTPROBE" -A "$tmp/ca.pem" -s -T 8000 "$a_tls" q7.load.example.test \
+	localhost | sort | tr '\n' ' ')" \
+	"localhost NOERROR q7.load.example.test NOERROR " \
+	"the handshake and the records sent one byte per TCP segment"
 like "$("$DOTPROBE" -A "$tmp/ca.pem" -r "$a_tls" b.example.test)" \
 	"*resumed" "a second connection resumes the session (ticket)"
 ok $([ "$(stat "$a_port" tls-resumptions)" -ge 1 ]; echo $?) \
