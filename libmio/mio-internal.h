@@ -23,22 +23,19 @@
  * State shared by a poll, the registries cloned from it and its waker. It is
  * reference-counted because each of those may outlive the others.
  *
- * It also owns the selector descriptor. Clones use the poll's own descriptor
- * rather than a dup() of it, because libkqueue finds a kqueue only by the
- * number kqueue() returned; the descriptor is closed when the last registry
- * (the poll's or a clone) is freed, counted by registries apart from refs so
- * that a waker, which needs only has_waker, does not keep it open.
+ * It also owns the selector descriptor, which all of them use: clones and
+ * the EVFILT_USER waker use the poll's own descriptor rather than a dup()
+ * of it, because libkqueue finds a kqueue only by the number kqueue()
+ * returned. Whoever drops the last reference closes it.
  */
 struct mio__poll_shared {
 	atomic_uint refs;
-	/* The poll's registry and its clones: the selector's users. */
-	atomic_uint registries;
 	/* True while a waker is alive; mio allows one waker per poll. */
 	atomic_bool has_waker;
 	/* Unique for the process's lifetime, unlike the address; handles use
 	 * it to recognise the poll they are registered with. */
 	uint64_t id;
-	/* The kernel instance, closed when registries drops to 0. */
+	/* The kernel instance, closed with the last reference. */
 	int selector_fd;
 };
 
@@ -85,7 +82,6 @@ mio__events_len(const mio_events *events)
 int mio__poll_shared_new(int selector_fd, struct mio__poll_shared **out);
 void mio__poll_shared_ref(struct mio__poll_shared *shared);
 void mio__poll_shared_unref(struct mio__poll_shared *shared);
-void mio__poll_shared_release_registry(struct mio__poll_shared *shared);
 int mio__interest_check(mio_interest interest);
 uint64_t mio__registry_id(const mio_registry *registry);
 int mio__registry_fd(const mio_registry *registry);

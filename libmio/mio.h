@@ -170,8 +170,9 @@ struct mio_source {
 MIO_EXTERN int mio_poll_new(mio_poll **out);
 
 /**
- * Frees the poll and closes the selector, unless a clone of its registry is
- * alive: then the selector stays open until the last clone is freed.
+ * Frees the poll and closes the selector, unless a clone of its registry or
+ * its waker is alive: then the selector stays open until the last of them
+ * is freed.
  * Registered sources are not closed; events for them are simply no longer
  * collected. Accepts NULL. A waker or a cloned registry outlives the poll
  * safely.
@@ -288,8 +289,9 @@ MIO_EXTERN int mio_registry_deregister_fd(const mio_registry *registry,
  * another thread or library. It shares the poll's selector descriptor,
  * reference-counted, rather than duplicating it (unlike mio's dup(), this
  * works over libkqueue too), so it opens no descriptor. Whichever of the
- * poll and its clones is freed last closes the selector: a clone stays
- * usable after mio_poll_free(), but nothing collects its events any more.
+ * poll, its clones and its waker is freed last closes the selector: a clone
+ * stays usable after mio_poll_free(), but nothing collects its events any
+ * more.
  * Free it with mio_registry_free().
  * \return 0 and *out set, or -ENOMEM, -EINVAL.
  * Thread-safety: safe.
@@ -299,8 +301,8 @@ MIO_EXTERN int mio_registry_try_clone(const mio_registry *registry,
 
 /**
  * Frees a registry made by mio_registry_try_clone(), and closes the selector
- * if the poll and every other clone are already freed. Accepts NULL; the
- * registry owned by a poll is left alone (free the poll instead).
+ * if the poll, every other clone and the waker are already freed. Accepts
+ * NULL; the registry owned by a poll is left alone (free the poll instead).
  * Thread-safety: no other thread may use this clone.
  */
 MIO_EXTERN void mio_registry_free(mio_registry *registry);
@@ -449,8 +451,9 @@ MIO_EXTERN bool mio_event_is_lio(const mio_event *ev);
  * Creates the poll's waker: wakes produce a readable event with token.
  * Only one waker may be alive per poll (counting every cloned registry);
  * freeing it allows a new one. The mechanism is eventfd with epoll,
- * EVFILT_USER with a native kqueue that has it, else a non-blocking pipe
- * (always with libkqueue, which cannot use a duplicated kqueue).
+ * EVFILT_USER with a kqueue that has it (libkqueue's too), else a
+ * non-blocking pipe. The waker keeps the poll's selector open: it is
+ * closed when the last of the poll, its clones and its waker is freed.
  * \return 0 and *out set, -EEXIST if the poll already has a live waker,
  *         -EINVAL (NULL argument), -EMFILE, -ENFILE, -ENOMEM, or the
  *         selector's registration error such as -ENOSPC.

@@ -31,14 +31,14 @@ mio_poll_new(mio_poll **out)
 	return 0;
 }
 
-/* The selector is closed at once unless a clone of the registry is alive;
- * then the last clone freed closes it. */
+/* The selector is closed at once unless a clone of the registry or the
+ * waker is alive; then the last of them freed closes it. */
 void
 mio_poll_free(mio_poll *poll)
 {
 	if (poll == NULL)
 		return;
-	mio__poll_shared_release_registry(poll->registry.shared);
+	mio__poll_shared_unref(poll->registry.shared);
 	free(poll);
 }
 

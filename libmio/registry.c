@@ -7,13 +7,13 @@
  * thread waits in mio_poll_poll().
  *
  * A clone is a second handle on the poll's own selector descriptor, kept
- * open by the shared state's count of registries, not a dup() as in mio:
+ * open by the shared state's reference count, not a dup() as in mio:
  * libkqueue looks a kqueue up by the number kqueue() returned and refuses
  * any other (its src/common/kqueue.c, kqueue_lookup()), and one behaviour
  * on every backend is simpler than a duplicate on some. The descriptor is
- * closed by whichever registry is freed last, so a clone used after
- * mio_poll_free() still talks to a live kernel instance and never to a
- * number reused by something else.
+ * closed by whichever of the poll, its clones and its waker is freed last,
+ * so a clone used after mio_poll_free() still talks to a live kernel
+ * instance and never to a number reused by something else.
  */
 #include "mio-internal.h"
 
@@ -23,8 +23,8 @@
 /* Source of mio__poll_shared.id; 0 is never handed out. */
 static atomic_uint_fast64_t registry_next_id = 1;
 
-/* Takes ownership of selector_fd only on success; the caller is the first
- * registry (the poll's own). */
+/* Takes ownership of selector_fd only on success; the caller (the poll)
+ * holds the first reference. */
 int
 mio__poll_shared_new(int selector_fd, struct mio__poll_shared **out)
 {
@@ -33,7 +33,6 @@ mio__poll_shared_new(int selector_fd, struct mio__poll_shared **out)
 	if (shared == NULL)
 		return -ENOMEM;
 	atomic_init(&shared->refs, 1);
-	atomic_init(&shared->registries, 1);
 	atomic_init(&shared->has_waker, false);
 	shared->id = atomic_fetch_add(&registry_next_id, 1);
 	shared->selector_fd = selector_fd;
@@ -47,26 +46,18 @@ mio__poll_shared_ref(struct mio__poll_shared *shared)
 	atomic_fetch_add_explicit(&shared->refs, 1, memory_order_relaxed);
 }
 
+/*
+ * The last reference closes the selector. acq_rel so that the thread that
+ * closes it sees every other holder's use of it finished.
+ */
 void
 mio__poll_shared_unref(struct mio__poll_shared *shared)
 {
 	if (atomic_fetch_sub_explicit(&shared->refs, 1,
-	    memory_order_acq_rel) == 1)
-		free(shared);
-}
-
-/*
- * Drops a registry's hold on the selector and on the shared state; the last
- * registry closes the selector. acq_rel so that the thread closing it sees
- * every other registry's use of it finished.
- */
-void
-mio__poll_shared_release_registry(struct mio__poll_shared *shared)
-{
-	if (atomic_fetch_sub_explicit(&shared->registries, 1,
-	    memory_order_acq_rel) == 1)
-		close(shared->selector_fd);
-	mio__poll_shared_unref(shared);
+	    memory_order_acq_rel) != 1)
+		return;
+	close(shared->selector_fd);
+	free(shared);
 }
 
 int
@@ -172,8 +163,6 @@ mio_registry_try_clone(const mio_registry *registry, mio_registry **out)
 	clone->selector_fd = registry->selector_fd;
 	clone->is_clone = true;
 	clone->shared = registry->shared;
-	atomic_fetch_add_explicit(&clone->shared->registries, 1,
-	    memory_order_relaxed);
 	mio__poll_shared_ref(clone->shared);
 	*out = clone;
 	return 0;
@@ -184,6 +173,6 @@ mio_registry_free(mio_registry *registry)
 {
 	if (registry == NULL || !registry->is_clone)
 		return;
-	mio__poll_shared_release_registry(registry->shared);
+	mio__poll_shared_unref(registry->shared);
 	free(registry);
 }

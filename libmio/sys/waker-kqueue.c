@@ -7,9 +7,11 @@
  * Port of mio's src/sys/unix/waker/kqueue.rs and the waker part of
  * selector/kqueue.rs, written anew. Notes:
  *
- * - The waker holds a duplicate of the kqueue descriptor (close-on-exec,
- *   mio PR 1491), so it stays usable after the poll is freed: a kqueue
- *   lives until its last descriptor is closed.
+ * - The waker uses the poll's own kqueue descriptor. mio holds a
+ *   duplicate so that the waker stays usable after the poll is freed;
+ *   libmio gets the same from the poll's shared state, whose reference
+ *   the waker holds and which closes the descriptor only when the poll,
+ *   its clones and the waker are all freed (waker.c, registry.c).
  * - The user event has ident 0; there is one waker per poll, so one ident
  *   is enough. It is added with EV_CLEAR so that each trigger is reported
  *   once, and a wake is one kevent() with NOTE_TRIGGER: no descriptor to
@@ -18,25 +20,22 @@
  *   that modifies a knote replaces its udata (FreeBSD kqueue_register()),
  *   so a wake without the token would report token 0. This is why
  *   struct mio__waker_sys carries the token.
- * - Closing the duplicate does not remove the user event: it belongs to
- *   the kqueue, not to a descriptor. mio never frees a waker; libmio lets
- *   a poll make a new one with another token, so freeing deletes the user
- *   event first, which also drops a trigger not yet polled.
- * - libkqueue cannot run this waker: it finds a kqueue by the number of
- *   the descriptor kqueue() returned, and kevent() on a duplicate fails
- *   with ENOENT. configure therefore chooses the pipe waker with
- *   libkqueue (see docs/backends.md).
+ * - The user event belongs to the kqueue, not to a descriptor, so it
+ *   outlives the waker unless deleted. mio never frees a waker; libmio
+ *   lets a poll make a new one with another token, so freeing deletes
+ *   the user event, which also drops a trigger not yet polled.
+ * - Not duplicating the descriptor is also what lets this waker run over
+ *   libkqueue, which finds a kqueue by the number kqueue() returned and
+ *   answers ENOENT for a duplicate (docs/backends.md).
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #include "sys/selector.h"
 #include "sys/waker.h"
@@ -72,16 +71,10 @@ int
 mio__waker_sys_new(int selector_fd, mio_token token,
     struct mio__waker_sys *out)
 {
-	int kq = fcntl(selector_fd, F_DUPFD_CLOEXEC, 0);
-
-	if (kq == -1)
-		return -errno;
-	int rc = waker_kevent(kq, EV_ADD | EV_CLEAR, 0, token);
-	if (rc != 0) {
-		close(kq);
+	int rc = waker_kevent(selector_fd, EV_ADD | EV_CLEAR, 0, token);
+	if (rc != 0)
 		return rc;
-	}
-	out->fd[0] = kq;
+	out->fd[0] = selector_fd;
 	out->fd[1] = -1;
 	out->token = token;
 	return 0;
@@ -98,6 +91,5 @@ mio__waker_sys_close(struct mio__waker_sys *waker)
 {
 	/* ENOENT cannot happen while the waker lives; nothing to report. */
 	(void)waker_kevent(waker->fd[0], EV_DELETE, 0, 0);
-	close(waker->fd[0]);
 	waker->fd[0] = -1;
 }

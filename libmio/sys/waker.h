@@ -6,7 +6,9 @@
  * live waker per poll and owns the allocation; a mechanism only manages its
  * descriptors, kept in struct mio__waker_sys:
  *   eventfd: fd[0] is the eventfd, fd[1] is unused (-1);
- *   kqueue:  fd[0] is a duplicate of the kqueue, fd[1] is unused (-1);
+ *   kqueue:  fd[0] is the poll's own kqueue, not the mechanism's to
+ *            close (the waker's reference to the poll's shared state
+ *            keeps it open), fd[1] is unused (-1);
  *   pipe:    fd[0] is the read end (registered), fd[1] the write end.
  * The token is kept for mechanisms that must restate it on every wake
  * (kqueue: a kevent() that modifies a knote replaces its udata).
