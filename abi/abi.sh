@@ -1,13 +1,14 @@
 #!/bin/sh
 # abi/abi.sh - make abi-check and make abi-update (docs/abi.md).
 #
-#   abi.sh check|update DIR FACTS NAME=LIB[:HEADERDIR...] ...
+#   abi.sh check|update DIR FACTS NAME=LIB[:HEADER...] ...
 #
 # For each library, abidw describes the built LIB (restricted to the types
-# of the public headers in the HEADERDIRs) and abidiff compares that with
-# DIR/NAME.abi, the description committed in the tree. FACTS is
-# abi/facts, whose output (the layout the inline event path compiles into
-# callers, which abidw cannot see) is compared with DIR/facts.txt.
+# of the public HEADERs, each a file or a directory of public headers only)
+# and abidiff compares that with DIR/NAME.abi, the description committed in
+# the tree. FACTS is abi/facts, whose output (the layout the inline event
+# path compiles into callers, which abidw cannot see) is compared with
+# DIR/facts.txt.
 #
 # check fails on what breaks programs built against the committed ABI:
 # abidiff's incompatible-change bit (8), any removed or changed function or
@@ -45,7 +46,11 @@ failed=0
 describe() {
 	headers=
 	for h in $(echo "$3" | tr ':' ' '); do
-		headers="$headers --headers-dir $h"
+		if [ -d "$h" ]; then
+			headers="$headers --headers-dir $h"
+		else
+			headers="$headers --header-file $h"
+		fi
 	done
 	if [ ! -f "$2" ]; then
 		echo "abi-$mode: $2 is not built (configure --enable-shared)" >&2
