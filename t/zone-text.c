@@ -145,7 +145,6 @@ round_trip(void)
 	struct zone *zone = NULL, *again;
 	size_t size = 1 << 20;
 	char *text = malloc(size);
-	uint16_t type;
 
 	snprintf(path, sizeof(path), "%s/t/zones/rfc-types.zone", srcdir);
 	if (text == NULL ||
@@ -170,7 +169,6 @@ round_trip(void)
 		diag("%s", err);
 	else
 		check_round_trip(zone, again);
-	(void)type;
 	zone_free(again);
 	zone_free(zone);
 	free(text);
