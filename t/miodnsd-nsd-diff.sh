@@ -10,8 +10,9 @@
 # zonesdir in the test's directory, stopped by PID) serves them on one
 # port, miodnsd on another. The questions are generated from NSD's AXFR of
 # each zone: every owner with every type it has, a few types it has not,
-# its name in mixed case, a name below it and one beside it; each is asked
-# over UDP and TCP, with and without EDNS, of both servers with dig.
+# its name in mixed case, a name below it and one beside it (and three
+# names for DNAME's length limit); each is asked over UDP and TCP, with
+# and without EDNS, of both servers with dig.
 #
 # Compared: the RCODE, the AA and TC flags, whether an OPT record came
 # back, and the records of each section (owner names without regard to
@@ -172,9 +173,17 @@ questions() {
 		$2 !~ /^ANY-PROBE/ { print }'
 }
 
-for z in $zones; do
-	questions "$z"
-done | sort -u >"$tmp/questions"
+# And a few that need a name no owner suggests: a DNAME result of 256
+# octets (YXDOMAIN, RFC 6672 section 2.2) and one of 255.
+long=abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz
+{
+	for z in $zones; do
+		questions "$z"
+	done
+	echo "$(echo "$long" | cut -c1-60).long.dname.test. A"
+	echo "$(echo "$long" | cut -c1-59).long.dname.test. A"
+	echo "x.$(echo "$long" | cut -c1-57).long.dname.test. TXT"
+} | sort -u >"$tmp/questions"
 nquestions=$(wc -l <"$tmp/questions")
 ok $([ "$nquestions" -gt 400 ]; echo $?) \
     "$nquestions questions from the zones' contents"
