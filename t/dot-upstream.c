@@ -4,8 +4,9 @@
  * program on the same poll, with the TLS engine's server side: answers
  * matched by ID and question whatever their order, one connection reused,
  * a connection broken with queries in flight (they are sent again), idle
- * close, deadlines, backoff against a closed port, and certificates that
- * must fail closed.
+ * close, deadlines, backoff against a closed port, certificates that must
+ * fail closed, and a hostile upstream (answers that are not, a message
+ * shorter than a header).
  *
  * Run by t/dot-upstream.sh with the directory of t/tls-certs.sh's
  * certificates. The server's behaviour is one of enum server_mode.
@@ -39,6 +40,8 @@ enum server_mode {
 	DROP,			/* close after `hold` queries, then ANSWER */
 	WRONG_QUESTION,		/* answer with another name */
 	SILENT,
+	JUNK_FIRST,		/* three answers that are not, then the real */
+	SHORT_FRAME,		/* a 5-byte message, then ANSWER */
 };
 
 struct srv_conn {
@@ -163,6 +166,36 @@ srv_reply(struct srv_conn *c, const uint8_t *query, size_t len)
 		bail("server: send");
 }
 
+/* Sends a frame of len bytes, as given. */
+static void
+srv_send_raw(struct srv_conn *c, const uint8_t *msg, size_t len)
+{
+	uint8_t prefix[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+
+	if (tls_stream_queue(c->s, prefix, 2) != 0 ||
+	    tls_stream_send(c->s, msg, len) != 0)
+		bail("server: send");
+}
+
+/* Before the real answer: one for another ID, one with QR clear, one
+ * without a question; none of them may be taken. */
+static void
+srv_junk(struct srv_conn *c, const uint8_t *query, size_t len)
+{
+	uint8_t m[512];
+
+	memcpy(m, query, len);
+	m[2] |= 0x80;
+	m[0] ^= 0x55;				/* another ID */
+	srv_send_raw(c, m, len);
+	memcpy(m, query, len);			/* QR clear */
+	srv_send_raw(c, m, len);
+	memcpy(m, query, 12);
+	m[2] |= 0x80;
+	m[5] = 0;				/* QDCOUNT 0 */
+	srv_send_raw(c, m, 12);
+}
+
 /* One query at the server; false if the connection was closed. */
 static bool
 srv_query(unsigned i, const uint8_t *msg, size_t len)
@@ -170,6 +203,14 @@ srv_query(unsigned i, const uint8_t *msg, size_t len)
 	struct srv_conn *c = server.conns[i];
 
 	switch (server.mode) {
+	case JUNK_FIRST:
+		srv_junk(c, msg, len);
+		srv_reply(c, msg, len);
+		return true;
+	case SHORT_FRAME:
+		srv_send_raw(c, (const uint8_t *)"\1\2\3\4\5", 5);
+		server.mode = ANSWER;
+		return true;
 	case ANSWER:
 	case WRONG_QUESTION:
 		srv_reply(c, msg, len);
@@ -457,6 +498,40 @@ test_deadlines_and_bad_answers(void)
 	dot_upstream_free(u);
 }
 
+/* What a hostile upstream sends instead of answers. */
+static void
+test_hostile_upstream(void)
+{
+	struct dot_upstream_stats st;
+	struct dot_upstream *u;
+
+	srv_reset(JUNK_FIRST, 0);
+	u = upstream("dot.test", &server.addr, server.addrlen, 10000);
+	ask(u, "junk.test", 2000, NULL);
+	run(u, 1, 3000);
+	ok(nresults == 1 && results[0].status == 0 &&
+	    results[0].answer_matches,
+	    "another ID, QR clear, no question: none taken, the real one is");
+	dot_upstream_get_stats(u, &st);
+	is_int(st.bad_answers, 3, "three bad answers counted");
+	dot_upstream_free(u);
+
+	srv_reset(SHORT_FRAME, 0);
+	u = upstream("dot.test", &server.addr, server.addrlen, 10000);
+	ask(u, "short.test", 3000, NULL);
+	run(u, 1, 4000);
+	ok(nresults == 1 && results[0].status == 0 &&
+	    results[0].answer_matches,
+	    "a message shorter than a header breaks the connection; the "
+	    "query is answered on the next");
+	dot_upstream_get_stats(u, &st);
+	is_int(st.connects, 2, "two connections");
+	is_int(st.resent, 1, "the query written again");
+	ok(strstr(dot_upstream_last_error(u), "shorter") != NULL, "why: %s",
+	    dot_upstream_last_error(u));
+	dot_upstream_free(u);
+}
+
 static void
 test_idle_close(void)
 {
@@ -621,6 +696,7 @@ main(int argc, char **argv)
 	test_one_and_pipelined();
 	test_broken_connection();
 	test_deadlines_and_bad_answers();
+	test_hostile_upstream();
 	test_idle_close();
 	test_refused_certificates();
 	test_closed_port();
