@@ -20,6 +20,11 @@ if ! command -v python3 >/dev/null 2>&1; then
 	echo "1..0 # SKIP no python3 for the local HTTP server"
 	exit 0
 fi
+# Only the local server: a proxy from the environment would send the
+# requests elsewhere.
+unset http_proxy https_proxy all_proxy ALL_PROXY HTTPS_PROXY
+no_proxy='*'
+export no_proxy
 tmp=$(mktemp -d) || exit 1
 server_pid=
 cleanup() {
