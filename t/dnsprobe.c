@@ -28,6 +28,11 @@
  *       RCODE; none: no answer within -T)
  *   dnsprobe -I PORT
  *       an idle TCP connection; prints how many ms the server kept it
+ *   dnsprobe -H COUNT PORT [NAME]
+ *       COUNT idle TCP connections (non-blocking connects, so a full
+ *       accept queue does not stall the rest), held for -T ms or until
+ *       killed; prints "open N" once they are made. With NAME, each
+ *       connection that is up sends one query for it (busy, not idle)
  *   dnsprobe -c COUNT PORT
  *       COUNT TCP connections at once, each sending one query; prints
  *       "answered N closed N"
@@ -68,7 +73,7 @@ struct opts {
 	const char *raw;
 	bool pipeline, idle;
 	bool elapsed;		/* -E: the exchange's time on stderr */
-	int flood, conns, same, window;
+	int flood, conns, same, window, hold;
 	const char *server, *source;	/* -a, -b: IPv4 addresses */
 };
 
@@ -544,6 +549,49 @@ mode_idle(int port)
 }
 
 /* Opens COUNT connections before sending anything, then one query each. */
+/* Writes one query for name on fd if its connect has completed. */
+static void
+hold_query(int fd, const char *name)
+{
+	unsigned char q[512];
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	size_t qlen = make_query(q + 2, name, 1, 9);
+
+	q[0] = (unsigned char)(qlen >> 8);
+	q[1] = (unsigned char)qlen;
+	if (poll(&pfd, 1, 10) == 1 && (pfd.revents & POLLOUT))
+		(void)write(fd, q, qlen + 2);
+}
+
+static int
+mode_hold(int port, const char *name)
+{
+	struct sockaddr_in s4 = { .sin_family = AF_INET,
+		.sin_port = htons((uint16_t)port) };
+	int *fds = calloc((size_t)o.hold, sizeof(int));
+	int open_ = 0;
+
+	s4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; fds != NULL && i < o.hold; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fds[i] >= 0 && (connect(fds[i], (struct sockaddr *)&s4,
+		    sizeof(s4)) == 0 || errno == EINPROGRESS)) {
+			open_++;
+			if (name != NULL)
+				hold_query(fds[i], name);
+		}
+	}
+	printf("open %d\n", open_);
+	fflush(stdout);
+	poll(NULL, 0, o.timeout_ms);
+	for (int i = 0; fds != NULL && i < o.hold; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	return 0;
+}
+
 static int
 mode_conns(int port)
 {
@@ -659,13 +707,14 @@ main(int argc, char **argv)
 	size_t qlen;
 	int ch, port;
 
-	while ((ch = getopt(argc, argv, "6a:b:C:c:DEe:f:Ii:pR:S:sT:tw:z:")) !=
+	while ((ch = getopt(argc, argv, "6a:b:C:c:DEe:f:H:Ii:pR:S:sT:tw:z:")) !=
 	    -1) {
 		switch (ch) {
 		case 'w': o.window = atoi(optarg); break;
 		case 'a': o.server = optarg; break;
 		case 'b': o.source = optarg; break;
 		case 'S': o.same = atoi(optarg); break;
+		case 'H': o.hold = atoi(optarg); break;
 		case '6': o.v6 = true; break;
 		case 'C': o.compare_port = atoi(optarg); break;
 		case 'c': o.conns = atoi(optarg); break;
@@ -695,6 +744,8 @@ main(int argc, char **argv)
 		return mode_idle(port);
 	if (o.conns > 0)
 		return mode_conns(port);
+	if (o.hold > 0)
+		return mode_hold(port, optind < argc ? argv[optind] : NULL);
 	if (o.fuzz > 0)
 		return mode_fuzz(port);
 	if (o.raw != NULL) {

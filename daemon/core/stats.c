@@ -71,6 +71,8 @@ static const struct stats_field {
 	F("upstream-stray", upstream_stray),
 	F("rrl-truncated", rrl_truncated),
 	F("rrl-dropped", rrl_dropped),
+	F("tcp-evicted", tcp_evicted),
+	F("tcp-shed", tcp_shed),
 	F("inflight-peak", inflight_peak),
 	F("in-flight", inflight),
 	F("tcp-open", tcp_open),

@@ -42,6 +42,8 @@ struct counters {
 	uint64_t upstream_ports;	/* UDP upstream queries, a port each */
 	uint64_t upstream_stray;	/* datagrams with a wrong ID, dropped */
 	uint64_t rrl_truncated, rrl_dropped;	/* ratelimit on UDP */
+	uint64_t tcp_evicted;		/* idle, closed to admit a new one */
+	uint64_t tcp_shed;		/* accepted and closed: no descriptors */
 	uint64_t inflight, tcp_open;	/* gauges: now, not since start */
 };
 

@@ -4,7 +4,7 @@
  * they complete.
  *
  * Limits keep one client from taking everything: at most max-tcp-clients
- * connections (more are accepted and closed at once), at most tcp-pipeline
+ * connections, at most tcp-pipeline
  * queries in flight per connection (reading pauses until one ends), a cap
  * on unsent answer bytes, and an idle timeout that also ends connections
  * stuck in the middle of a message.
@@ -13,6 +13,23 @@
  * whose send queues the answer here, and whose detach ends the query's
  * turn in the pipeline count. A closing connection tells the pipeline to
  * forget it, so that its queries carry on answering no one.
+ *
+ * Nobody can lock TCP out (issue 15). When every slot is taken, a new
+ * connection takes the slot of one whose client has closed its side (it
+ * only waits for answers), else of the one idle the longest (no query in
+ * flight; RFC 7766 6.2.3 lets a server close idle connections under
+ * pressure); only when every connection has a query in flight is the new
+ * one closed. Out of descriptors (EMFILE, ENFILE), accept() fails and the
+ * pending connection stays in the queue, and with edge-triggered polling
+ * no new edge would ever come. The longest idle connection is closed to
+ * make a descriptor free, as when slots run out; without one, a spare
+ * descriptor, kept open for this, is
+ * closed so that one pending connection can be accepted and closed at
+ * once, then reopened (libev's and nginx's trick); the queue drains and
+ * accepting carries on by itself once descriptors are free. If even the
+ * spare cannot be had, the listeners try again on a timer. The first
+ * time it happens is logged; it may come and go at packet rate under an
+ * attack, so later times are only counted (tcp-evicted, tcp-shed).
  *
  * A connection of a listen-tls listener speaks DNS over TLS (RFC 7858):
  * the same framing, limits and timeouts inside a TLS stream of
@@ -28,6 +45,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
@@ -269,6 +287,94 @@ conn_new(struct front *f, int fd, const struct addr *peer,
 	conn_touch(c);
 }
 
+/* How long the listeners wait to accept again when out of descriptors
+ * and without a spare one. */
+#define CONN_RETRY_ACCEPT_MS 100
+
+/* The spare descriptor, opened at start and after every use. */
+void
+conn_spare_open(struct front *f)
+{
+	if (f->spare_fd < 0)
+		f->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static struct conn *conn_to_evict(struct front *f);
+
+/* Out of descriptors: closes the longest idle connection, so that the
+ * next accept() can succeed, or else accepts one pending connection with
+ * the spare descriptor and closes it. False if neither was possible. */
+static bool
+conn_shed(struct front *f, int listen_fd)
+{
+	struct conn *idle = conn_to_evict(f);
+	int fd;
+
+	if (!f->emfile_logged)
+		log_warnx("accept: out of descriptors: closing idle or new TCP "
+		    "connections until some are free (logged once)");
+	f->emfile_logged = true;
+	if (idle != NULL) {
+		COUNT(f->counters, tcp_evicted);
+		conn_close(idle);
+		return true;
+	}
+	COUNT(f->counters, tcp_shed);
+	conn_spare_open(f);
+	if (f->spare_fd < 0) {
+		listener_retry_accept(f, CONN_RETRY_ACCEPT_MS);
+		return false;
+	}
+	close(f->spare_fd);
+	f->spare_fd = -1;
+	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	conn_spare_open(f);
+	return fd >= 0;
+}
+
+/* The connection to close for a new one: the longest idle of those whose
+ * client closed its side, else of those with no query in flight; NULL
+ * if every one is busy. */
+static struct conn *
+conn_to_evict(struct front *f)
+{
+	struct conn *c, *done = NULL, *idle = NULL;
+
+	TAILQ_FOREACH(c, &f->conns, entry) {
+		if (c->closed)
+			continue;
+		if (c->eof && (done == NULL ||
+		    c->idle.when_ms < done->idle.when_ms))
+			done = c;
+		if (c->outstanding == 0 && (idle == NULL ||
+		    c->idle.when_ms < idle->idle.when_ms))
+			idle = c;
+	}
+	return done != NULL ? done : idle;
+}
+
+
+/* Room for one more connection: true if there is, or was made by closing
+ * the longest idle one. */
+static bool
+conn_make_room(struct front *f)
+{
+	struct conn *idle;
+
+	if (f->shutting_down)
+		return false;
+	if (f->nconns < f->conf->max_tcp_clients)
+		return true;
+	if ((idle = conn_to_evict(f)) == NULL)
+		return false;
+	COUNT(f->counters, tcp_evicted);
+	log_debug("all TCP slots taken: closing the longest idle connection");
+	conn_close(idle);
+	return true;
+}
+
 /* Accepts a batch; *more says whether the batch ran out first. */
 void
 conn_accept_all(struct front *f, int listen_fd, bool *more,
@@ -285,16 +391,14 @@ conn_accept_all(struct front *f, int listen_fd, bool *more,
 				return;
 			}
 			/* ECONNABORTED, EMFILE...: the listener is fine. */
-			if (errno == EMFILE || errno == ENFILE) {
-				log_warnx_limited(&f->conn_limit_log,
-				    "accept: out of descriptors");
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    !conn_shed(f, listen_fd)) {
 				*more = false;
 				return;
 			}
 			continue;
 		}
-		if (f->nconns >= f->conf->max_tcp_clients ||
-		    f->shutting_down) {
+		if (!conn_make_room(f)) {
 			COUNT(f->counters, tcp_refused);
 			log_warnx_limited(&f->conn_limit_log, "%zu TCP clients, "
 			    "the maximum: closing a new connection",

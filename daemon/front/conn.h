@@ -19,6 +19,8 @@ void conn_accept_all(struct front *f, int listen_fd, bool *more,
 void conn_event(struct handle *handle, const mio_event *ev);
 /* After each batch: resume paused connections, free the closed. */
 void conn_run_deferred(struct front *f);
+/* Opens the spare descriptor accept() uses when out of them. */
+void conn_spare_open(struct front *f);
 /* Shutting down: no new queries; connections close once answered. */
 void conn_shutdown(struct front *f);
 void conn_close_all(struct front *f);

@@ -53,6 +53,9 @@ struct front {
 	size_t nconns;			/* open ones */
 	struct log_limit conn_limit_log;
 	struct rrl *rrl;		/* ratelimit on UDP answers */
+	int spare_fd;			/* for accept() without descriptors */
+	bool emfile_logged;		/* "out of descriptors", once */
+	struct timer accept_retry;	/* ... when even that is gone */
 	/* A truncated answer that RRL sends instead: header and question. */
 	uint8_t slip_buf[12 + 256 + 4];
 };
@@ -77,5 +80,7 @@ void front_close_conns(struct front *f);
 /* The end: every socket closed, every buffer freed. */
 void front_fini(struct front *f);
 int listener_write_portfile(struct front *f, const char *path);
+/* Every TCP listener tries accept() again in ms (conn.c, EMFILE). */
+void listener_retry_accept(struct front *f, unsigned ms);
 
 #endif /* MIODNSD_FRONT_H */

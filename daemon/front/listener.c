@@ -174,6 +174,35 @@ static const struct client_ops listener_udp_ops = {
 	.stream = false,
 };
 
+/* Out of descriptors without a spare, every TCP listener accepts again
+ * when the retry timer fires (conn.c); the ready flags were read before
+ * the timers ran, so a listener with more pending asks for the timer
+ * again rather than waiting for an edge that will not come. */
+static void
+listener_accept_retry_fire(struct timer *t)
+{
+	struct front *f = (struct front *)(void *)((char *)t -
+	    offsetof(struct front, accept_retry));
+	struct listener *l;
+
+	TAILQ_FOREACH(l, &f->listeners, entry) {
+		if (l->tcp_fd < 0)
+			continue;
+		conn_accept_all(f, l->tcp_fd, &l->tcp_ready,
+		    l->tls ? f->conf->tls_server : NULL);
+		if (l->tcp_ready)
+			listener_retry_accept(f, 0);
+	}
+}
+
+void
+listener_retry_accept(struct front *f, unsigned ms)
+{
+	if (!f->accept_retry.armed)
+		timer_arm(f->timers, &f->accept_retry,
+		    timers_now(f->timers) + ms);
+}
+
 /* The worker's front, empty; 0 or -ENOMEM. */
 int
 front_init(struct front *f, const mio_registry *registry,
@@ -189,6 +218,9 @@ front_init(struct front *f, const mio_registry *registry,
 	f->worker_id = worker_id;
 	TAILQ_INIT(&f->listeners);
 	TAILQ_INIT(&f->conns);
+	f->spare_fd = -1;
+	conn_spare_open(f);
+	f->accept_retry.fire = listener_accept_retry_fire;
 	return udp_batch_new(&f->udp, counters);
 }
 
@@ -600,6 +632,10 @@ front_fini(struct front *f)
 	f->udp = NULL;
 	rrl_free(f->rrl);
 	f->rrl = NULL;
+	timer_disarm(f->timers, &f->accept_retry);
+	if (f->spare_fd >= 0)
+		close(f->spare_fd);
+	f->spare_fd = -1;
 }
 
 /* "ADDR PORT" per listener ("ADDR PORT tls" for DNS over TLS), replaced
