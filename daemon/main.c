@@ -209,9 +209,11 @@ main_parse_args(int argc, char **argv, struct cmdline *cmd)
 		usage(1);
 }
 
-/* Defaults, then the file, then the command line, then what is implied. */
+/* Defaults, then the file, then the command line, then what is implied;
+ * prev, on a reload, is the running configuration (for config_make_tls). */
 static int
-main_build_config(const struct cmdline *cmd, struct config *conf)
+main_build_config(const struct cmdline *cmd, struct config *conf,
+    const struct config *prev)
 {
 	int errors = 0;
 
@@ -243,7 +245,7 @@ main_build_config(const struct cmdline *cmd, struct config *conf)
 		    MIODNSD_PIDFILE);
 	if (errors > 0 || config_finish(conf) != 0)
 		return -1;
-	return config_make_tls(conf);
+	return config_make_tls(conf, prev);
 }
 
 static void
@@ -285,7 +287,7 @@ main_reload(void)
 	struct zone_set *zones;
 	bool upstreams_changed;
 
-	if (main_build_config(&m.cmd, &conf) != 0) {
+	if (main_build_config(&m.cmd, &conf, &m.conf) != 0) {
 		log_warnx("reload failed: keeping the running configuration "
 		    "and zones");
 		return;
@@ -517,7 +519,7 @@ main(int argc, char **argv)
 	log_init(true, 0);
 	main_parse_args(argc, argv, &m.cmd);
 	log_set_verbosity(m.cmd.verbosity);
-	if (main_build_config(&m.cmd, &m.conf) != 0)
+	if (main_build_config(&m.cmd, &m.conf, NULL) != 0)
 		fatalx("configuration failed");
 	if (local_zones_load(&m.conf, &m.zones) != 0)
 		fatalx("a zone did not load: not starting");

@@ -9,7 +9,8 @@
  *       answers came. -r then connects again with the session of the
  *       first connection and asks the first NAME once more, and prints
  *       "resumed" or "not resumed". A failed handshake prints
- *       "tls: WHY"; answers missing after -T ms print "timeout".
+ *       "tls: WHY"; answers missing after -T ms print "timeout". -W ms
+ *       waits that long between -r's two connections.
  *   dotprobe [-A ca.pem] [-H name] [-T ms] -R HEX PORT
  *       the bytes given in hex, framing and all (so that lengths may
  *       lie), written inside the TLS connection; prints the answers that
@@ -53,6 +54,7 @@ static struct {
 	int timeout_ms;
 	bool resume;
 	bool split;			/* -s */
+	int wait_ms;			/* -W: between -r's connections */
 	uint8_t raw[4096];
 	size_t raw_len;			/* -R: 0 when unset */
 	struct sockaddr_in addr;
@@ -323,7 +325,7 @@ probe_parse_hex(const char *hex)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dotprobe [-A ca] [-H name] [-T ms] [-rs] "
+	fprintf(stderr, "usage: dotprobe [-A ca] [-H name] [-T ms] [-W ms] [-rs] "
 	    "PORT NAME...\n       dotprobe [-A ca] [-H name] [-T ms] "
 	    "-R HEX PORT\n");
 	exit(2);
@@ -340,9 +342,10 @@ main(int argc, char **argv)
 	bool resumed = false;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "A:H:R:T:rs")) != -1) {
+	while ((ch = getopt(argc, argv, "A:H:R:T:W:rs")) != -1) {
 		switch (ch) {
 		case 's': o.split = true; break;
+		case 'W': o.wait_ms = atoi(optarg); break;
 		case 'R':
 			if (!probe_parse_hex(optarg))
 				usage();
@@ -371,6 +374,9 @@ main(int argc, char **argv)
 	rc = probe_connection(poll, events, ctx, &slot, argv + 1, argc - 1,
 	    &resumed);
 	if (rc == 0 && o.resume) {
+		if (o.wait_ms > 0)
+			nanosleep(&(struct timespec){o.wait_ms / 1000,
+			    (o.wait_ms % 1000) * 1000000L}, NULL);
 		rc = probe_connection(poll, events, ctx, &slot, argv + 1, 1,
 		    &resumed);
 		printf("%s\n", resumed ? "resumed" : "not resumed");

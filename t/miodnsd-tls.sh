@@ -81,6 +81,30 @@ like "$("$DOTPROBE" -A "$tmp/ca.pem" -r "$a_tls" b.example.test)" \
 ok $([ "$(stat "$a_port" tls-resumptions)" -ge 1 ]; echo $?) \
 	"counted in tls-resumptions"
 
+# reload_a: SIGHUP to A, and wait until it has reloaded once more.
+reload_a() {
+	n=$(grep -c "configuration reloaded" "$log")
+	kill -HUP "$a_pid"
+	wait_for '[ "$(grep -c "configuration reloaded" "$log")" -gt "$n" ]' 5
+}
+"$DOTPROBE" -A "$tmp/ca.pem" -r -W 1500 "$a_tls" c.load.example.test \
+	>"$tmp/across" &
+sleep 0.2
+reload_a
+wait $!
+like "$(cat "$tmp/across")" "*resumed" \
+	"a session resumes across a reload that leaves the certificate alone"
+# Seconds after the certificate was made: a new modification time even on
+# a file system that keeps whole seconds.
+touch "$tmp/server.pem"
+"$DOTPROBE" -A "$tmp/ca.pem" -r -W 1500 "$a_tls" d.load.example.test \
+	>"$tmp/across" &
+sleep 0.2
+reload_a
+wait $!
+like "$(cat "$tmp/across")" "*not resumed" \
+	"not across a reload that finds the certificate changed (new keys)"
+
 # A client that sends half a ClientHello and waits.
 "$RAW" -t -T 1500 "$a_tls" 160301020001 >"$tmp/stalled" &
 stalled=$!

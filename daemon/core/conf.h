@@ -99,6 +99,10 @@ struct config {
 	 * (core/tls.h); whoever holds a copy of the configuration holds a
 	 * reference (tls_ctx_ref), NULL when not needed. */
 	struct tls_ctx *tls_server, *tls_client;
+	/* The certificate and key files tls_server was made from (device,
+	 * inode, size, modification time), so that a reload that finds them
+	 * unchanged keeps it, and with it its session tickets' key. */
+	char tls_server_stamp[160];
 	/* access-control lines, "PREFIX ACTION", checked (core/acl.h). */
 	char access_control[MIODNSD_MAX_ACCESS][64];
 	int naccess;
@@ -121,12 +125,14 @@ int config_finish(struct config *conf);
 bool config_same_upstreams(const struct config *a, const struct config *b);
 /*
  * The TLS contexts of a configuration (tls_server, tls_client): made from
- * its files by config_make_tls() (0, or -1 after logging why), held by
+ * its files by config_make_tls() (0, or -1 after logging why; on a reload
+ * prev is the running configuration, whose server context is kept when
+ * the certificate and key files are the same, unchanged), held by
  * every copy of the configuration that is kept (config_hold() takes a
  * reference for the copy), dropped with config_release(), which leaves
  * them NULL.
  */
-int config_make_tls(struct config *conf);
+int config_make_tls(struct config *conf, const struct config *prev);
 void config_hold(struct config *conf);
 void config_release(struct config *conf);
 /* A reload that keeps the running upstreams: from's TLS upstreams, CA
