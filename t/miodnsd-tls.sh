@@ -6,7 +6,8 @@
 # one byte per TCP segment, and resumes a session; a client stalled in the
 # middle of its handshake does not hold up the others; garbage, a record
 # that is not a handshake, and DNS lengths that lie inside TLS are shut
-# out; access-control applies to TLS clients too. Then a second miodnsd
+# out; access-control and the TCP slot rules (eviction of the idle)
+# apply to TLS clients too. Then a second miodnsd
 # forwards over TLS to the first (upstream-tls): right answers, one
 # connection reused, a query whose deadline outlasts a restart of the
 # upstream answered, SERVFAIL and never an answer for a certificate with
@@ -129,6 +130,29 @@ is "$("$DOTPROBE" -A "$tmp/ca.pem" -T 4000 -R 0005aabbccddee "$a_tls")" \
 ok $([ "$(stat "$a_port" tls-failures)" -ge 2 ]; echo $?) \
 	"failed handshakes counted in tls-failures"
 is "$(kq "$a_tls" +short localhost A)" 127.0.0.1 "still serving after all that"
+
+# TLS connections share the TCP slots and their rules (issue 15): with
+# every slot held by a client stalled in its handshake, a new client
+# takes the place of the one idle the longest.
+sed 's/^listen-tls .*/listen-tls 127.0.0.1:0/' "$tmp/a.conf" >"$tmp/slots.conf"
+echo "max-tcp-clients 4" >>"$tmp/slots.conf"
+start_miodnsd -c "$tmp/slots.conf"
+slots_tls=$(tls_port)
+stalled=
+for i in 1 2 3 4 5 6; do
+	"$RAW" -t -T 3000 "$slots_tls" 160301020001 >/dev/null &
+	stalled="$stalled $!"
+done
+test_pids="$test_pids $stalled"
+sleep 0.3
+is "$(kq "$slots_tls" +short localhost A)" 127.0.0.1 \
+	"every slot held by a stalled handshake: a new TLS client is served"
+ok $([ "$(stat "$port" tcp-evicted)" -ge 1 ]; echo $?) \
+	"by evicting an idle one (tcp-evicted $(stat "$port" tcp-evicted))"
+kill $stalled 2>/dev/null
+wait $stalled 2>/dev/null
+kill -TERM "$miodnsd_pid"
+wait "$miodnsd_pid"
 
 # Access control sees a TLS client as it sees any other.
 sed 's/^allow-stats .*/access-control 127.0.0.1 refuse/' "$tmp/a.conf" |
