@@ -29,7 +29,7 @@ static const char *const wanted_types[] = {"A", "AAAA", "NS", "CNAME",
     "NAPTR", "KX", "CERT", "DNAME", "DS", "SSHFP", "IPSECKEY", "RRSIG",
     "NSEC", "DNSKEY", "DHCID", "NSEC3", "NSEC3PARAM", "TLSA", "SMIMEA",
     "CDS", "CDNSKEY", "OPENPGPKEY", "CSYNC", "ZONEMD", "SVCB", "HTTPS",
-    "EUI48", "EUI64", "URI", "CAA", "LOC", "NULL", "TYPE65280"};
+    "EUI48", "EUI64", "URI", "CAA", "LOC", "APL", "NULL", "TYPE65280"};
 
 static const char *srcdir;
 
@@ -243,6 +243,9 @@ texts(void)
 	text_is("CERT", 37, "IPGP 0 0 AA==", "6 0 0 AA==");
 	text_is("TYPE65280", 65280, "\\# 4 0a0b0c0d", "\\# 4 0A0B0C0D");
 	text_is("NULL", 10, "\\# 0", "\\# 0");
+	text_is("APL", 42, "1:192.168.32.0/21 !2:2001:db8:0::/32",
+	    "1:192.168.32.0/21 !2:2001:db8::/32");
+	text_is("APL", 42, "\\# 6 0001 18 02 c002", "1:192.2.0.0/24");
 	text_is("HINFO", 13, "\\# 8 03414243 0344 4546", "\"ABC\" \"DEF\"");
 }
 
@@ -318,6 +321,9 @@ refusals(void)
 	refused("x NSEC \\# 3 000000", "not valid NSEC rdata");
 	refused("x NULL 1 2 3", "needs RFC 3597 rdata");
 	refused("x CAA 0 is-sue \"x\"", "bad CAA tag");
+	refused("x APL 3:192.0.2.0/24", "bad APL item");
+	refused("x APL 1:192.0.2.0/33", "bad APL item");
+	refused("x APL \\# 6 0001 18 02 c000", "not valid APL rdata");
 	/* RFC 6672 section 2.4: one DNAME, nothing below it, no CNAME. */
 	refused("d DNAME a.example.\nd DNAME b.example.",
 	    "text:5: more than one DNAME record at d.rfc.test.");

@@ -5,7 +5,8 @@
  *
  * The parts depend on each other in one direction only, in the order of a
  * load: name.c and codec.c (pure functions) <- lexer.c <- field.c <-
- * types.c (the table of field kinds per type) <- svcb.c, loc.c <- wire.c
+ * types.c (the table of field kinds per type) <- svcb.c, loc.c, apl.c <-
+ * wire.c
  * <- text.c and binary.c <- rdata.c <- record.c <- directive.c <- load.c
  * <- builtin.c, with build.c and db.c beside them (build.c fills what db.c
  * reads) and answer.c reading db.c. A part never calls one later in the
@@ -129,6 +130,7 @@ enum zone_field_kind {
 	ZONE_FIELD_GATEWAY,    /* RFC 4025, by the gateway type in octet 1 */
 	ZONE_FIELD_SVC_PARAMS, /* RFC 9460 key=value list, to the end */
 	ZONE_FIELD_LOC,        /* RFC 1876, the whole rdata */
+	ZONE_FIELD_APL,        /* RFC 3123 prefixes, to the end */
 };
 
 /* The most fields a type has. */
@@ -352,7 +354,7 @@ void zone_type_show(uint16_t type, char *buf, size_t len);
 bool zone_mnemonic_value(
     uint8_t kind, const char *t, size_t len, uint16_t *value);
 
-/* ---- svcb.c, loc.c ------------------------------------------------------- */
+/* ---- svcb.c, loc.c, apl.c ------------------------------------------------ */
 
 /* NULL if SvcParams in wire format keep RFC 9460's rules, else why not. */
 const char *zone_svcb_check(const uint8_t *data, size_t len);
@@ -368,6 +370,11 @@ void zone_svcb_text(struct zone_out *o, const uint8_t *data, size_t len);
 bool zone_loc_wire_ok(const uint8_t *data, size_t len);
 int zone_loc_parse(struct zone_fields *f);
 void zone_loc_text(struct zone_out *o, const uint8_t *data);
+
+/* APL: whether the items are well-formed and minimal; parse; text. */
+bool zone_apl_wire_ok(const uint8_t *data, size_t len);
+int zone_apl_parse(struct zone_fields *f);
+void zone_apl_text(struct zone_out *o, const uint8_t *data, size_t len);
 
 /* ---- wire.c -------------------------------------------------------------- */
 

@@ -2,7 +2,7 @@
  * rdata.c - record data in presentation format to wire format, driven by
  * the type's row in the table of field kinds (types.c): one parser per
  * kind of field, none per type. The encodings of octets are in binary.c,
- * SvcParams in svcb.c, LOC in loc.c.
+ * SvcParams in svcb.c, LOC in loc.c, APL in apl.c.
  *
  * Errors name the type and the field as the table calls it ("missing MX
  * exchange", "bad SRV port '70000'"); addresses say only which family.
@@ -343,6 +343,8 @@ rdata_field(struct zone_fields *f, uint8_t kind, const char *what)
 		return zone_svcb_parse(f);
 	case ZONE_FIELD_LOC:
 		return zone_loc_parse(f);
+	case ZONE_FIELD_APL:
+		return zone_apl_parse(f);
 	default:
 		return rdata_simple(f, kind, what);
 	}

@@ -127,6 +127,9 @@ text_binary(struct zone_out *o, uint8_t kind, const uint8_t *data, size_t n)
 	case ZONE_FIELD_STRINGS:
 		text_strings(o, data, n);
 		break;
+	case ZONE_FIELD_APL:
+		zone_apl_text(o, data, n);
+		break;
 	default:
 		text_string(o, data, n); /* TEXT */
 	}
@@ -205,7 +208,7 @@ text_field_empty(uint8_t kind, size_t n)
 {
 	return n == 0 &&
 	    (kind == ZONE_FIELD_BASE64_OPT || kind == ZONE_FIELD_BITMAP ||
-	        kind == ZONE_FIELD_SVC_PARAMS ||
+	        kind == ZONE_FIELD_SVC_PARAMS || kind == ZONE_FIELD_APL ||
 	        kind == ZONE_FIELD_GATEWAY);
 }
 

@@ -116,6 +116,7 @@ static const struct zone_type_info zone_types[] = {
     {"URI", 256, false,
         {F(U16, "URI priority"), F(U16, "URI weight"), F(TEXT, "URI target")}},
     {"LOC", 29, false, {F(LOC, "LOC location")}},
+    {"APL", 42, false, {F(APL, "APL item")}},
 };
 
 /* Types with a mnemonic but no layout: they take RFC 3597 rdata only. */
@@ -124,7 +125,7 @@ static const struct {
 	uint16_t type;
 } zone_type_names[] = {{"NULL", 10}, {"WKS", 11}, {"MINFO", 14}, {"X25", 19},
     {"ISDN", 20}, {"RT", 21}, {"NSAP", 22}, {"SIG", 24}, {"KEY", 25},
-    {"PX", 26}, {"GPOS", 27}, {"NXT", 30}, {"A6", 38}, {"APL", 42}, {"HIP", 55},
+    {"PX", 26}, {"GPOS", 27}, {"NXT", 30}, {"A6", 38}, {"HIP", 55},
     {"NINFO", 56}, {"RKEY", 57}, {"TALINK", 58}, {"NID", 104}, {"L32", 105},
     {"L64", 106}, {"LP", 107}, {"TKEY", 249}, {"TSIG", 250}, {"IXFR", 251},
     {"AXFR", 252}, {"MAILB", 253}, {"MAILA", 254}, {"ANY", 255}, {"OPT", 41},

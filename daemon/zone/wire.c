@@ -163,6 +163,8 @@ zone_wire_field_len(
 		return zone_svcb_wire_ok(data, left) ? left : WIRE_BAD;
 	case ZONE_FIELD_LOC:
 		return zone_loc_wire_ok(data, left) ? left : WIRE_BAD;
+	case ZONE_FIELD_APL:
+		return zone_apl_wire_ok(data, left) ? left : WIRE_BAD;
 	case ZONE_FIELD_TEXT:
 	case ZONE_FIELD_BASE64_OPT:
 		return wire_rest(left, true);
