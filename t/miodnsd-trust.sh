@@ -2,7 +2,8 @@
 # t/miodnsd-trust.sh - miodnsd against spoofing (issue 15): a fresh random
 # source port for every upstream query with many in flight, one upstream
 # query per question however many clients ask it (past max-waiters:
-# SERVFAIL, never a second query), and the counters of both. t/dnsstub -v
+# SERVFAIL, never a second query), the counters of both, and an upstream
+# that restarts within a query's deadline costing no SERVFAIL. t/dnsstub -v
 # logs the source port of every UDP query it receives.
 set -u
 . "${top_srcdir:-.}/t/miodnsd-lib.sh"
@@ -50,6 +51,29 @@ is "$out" "sent 1500 noerror 64 servfail 1436 refused 0 truncated 0 other 0 none
 is "$((c1 - c0 - 1))" 1 "exactly one upstream query"
 is "$(stat merged)" 63 "merged=63"
 is "$(stat servfail-waiters)" 1436 "servfail-waiters=1436"
+stop_miodnsd
+is "$miodnsd_rc" 0 "miodnsd exits 0"
+
+# An upstream that restarts: down when the query comes, back on the same
+# port 700 ms later; attempts of 300 ms, then rounds with backoff until
+# the 3 s deadline.
+start_stub
+up=$stub_port
+echo "upstream-timeout 300" >"$tmp/restart.conf"
+start_miodnsd -c "$tmp/restart.conf" -u "127.0.0.1:$up" \
+	--builtin-zones localhost
+kill "$stub_pid"
+wait_for "! kill -0 $stub_pid 2>/dev/null"
+"$PROBE" -T 4000 "$port" a.example.test A >"$tmp/restart" &
+waiter=$!
+test_pids="$test_pids $waiter"
+sleep 0.7
+start_stub -p "$up"
+wait "$waiter"
+like "$(cat "$tmp/restart")" "rcode=NOERROR id=ok*an=1*" \
+	"an upstream restarting within the deadline: answered, no SERVFAIL"
+ok $([ "$(stat upstream-retries)" -ge 2 ]; echo $?) \
+	"after retries ($(stat upstream-retries))"
 stop_miodnsd
 is "$miodnsd_rc" 0 "miodnsd exits 0"
 

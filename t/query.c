@@ -356,6 +356,8 @@ test_merged(void)
 	is_int(resolve_count(res), 0, "merge: nothing left in flight");
 }
 
+static void test_outage(void);
+
 static void
 test_failover(void)
 {
@@ -385,16 +387,53 @@ test_failover(void)
 	is_int(nreplies, 1, "failover: every upstream failed: answered");
 	is_int(reply_rcode(&replies[0]), 2, "failover: SERVFAIL relayed");
 
-	/* Silence (a timeout) from both: SERVFAIL of our own. */
+	/* Silence (a timeout) from both: another round after a backoff
+	 * (an upstream restarting), whose answer counts. */
 	reset_log();
 	first = up.nsent;
 	ask(&fake_udp_ops, &owner_a, 0xb003, "silent.example.org", 1);
 	upstream_fails(first);
 	upstream_fails(first + 1);
-	is_int(nreplies, 1, "silence: answered after the last attempt");
-	is_int(reply_rcode(&replies[0]), 2, "silence: SERVFAIL");
-	is_int(counters.servfail_upstream, 1,
-	    "silence: counted as an upstream failure");
+	is_int(nreplies, 0, "silence: no SERVFAIL while the deadline allows");
+	is_int(up.nsent - first, 2, "silence: no third attempt at once");
+	timers.now_ms += 49;
+	timers_run(&timers);
+	is_int(up.nsent - first, 2, "silence: nor 49 ms later");
+	timers.now_ms += 1;
+	timers_run(&timers);
+	is_int(up.nsent - first, 3, "silence: a new round after 50 ms");
+	upstream_answers(first + 2, 0, 5);
+	is_int(nreplies, 1, "silence: the new round's answer");
+	is_int(reply_rcode(&replies[0]), 0, "silence: NOERROR");
+	test_outage();
+}
+
+/* Upstreams silent for good: rounds with a doubling backoff until the
+ * deadline, then SERVFAIL. */
+static void
+test_outage(void)
+{
+	unsigned first = up.nsent, done = first;
+	uint64_t start = timers.now_ms;
+
+	reset_log();
+	ask(&fake_udp_ops, &owner_a, 0xb004, "down.example.org", 1);
+	for (int i = 0; i < 1000 && nreplies == 0; i++) {
+		while (done < up.nsent)
+			upstream_fails(done++);
+		timers.now_ms += 10;
+		timers_run(&timers);
+	}
+	is_int(nreplies, 1, "outage: answered in the end");
+	is_int(reply_rcode(&replies[0]), 2, "outage: SERVFAIL");
+	/* The last round ends when the next backoff (at most 800 ms) would
+	 * pass the deadline. */
+	ok(timers.now_ms - start + 800 >= conf.timeout_ms,
+	    "outage: not long before the deadline (%llu ms of %u)",
+	    (unsigned long long)(timers.now_ms - start), conf.timeout_ms);
+	ok(up.nsent - first >= 8 && up.nsent - first <= 16,
+	    "outage: rounds with backoff, not a flood (%u attempts)",
+	    up.nsent - first);
 }
 
 static void

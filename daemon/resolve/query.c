@@ -38,6 +38,7 @@ query_abandon_fetch(struct fetch *f)
 
 	if (f->attempt != NULL)
 		port->ops->forget(port, f->attempt);
+	timer_disarm(f->resolver->timers, &f->retry);
 	free(f);
 }
 

@@ -31,6 +31,7 @@ struct fetch {
 	struct attempt *attempt;	/* the attempt in flight, if any */
 	unsigned attempts;
 	uint64_t until_ms;		/* no new attempt after this */
+	struct timer retry;		/* backoff before the next round */
 	struct query *solo;		/* unmerged: its one query */
 	bool keyed;			/* key is set: may be cached */
 };

@@ -417,7 +417,8 @@ upstream_dot_answer(void *arg, int status, const uint8_t *answer,
 	struct upstreams *ups = u->set->owner;
 	void *cookie = a->cookie;
 	enum upstream_status st = status == 0 ? UPSTREAM_ANSWER :
-	    status == -ECANCELED ? UPSTREAM_GONE : UPSTREAM_FAILED;
+	    status == -ECANCELED ? UPSTREAM_GONE :
+	    status == -EPERM ? UPSTREAM_REJECTED : UPSTREAM_FAILED;
 	const char *why = status == 0 ? "unusable answer" :
 	    status == -EPERM ? dot_upstream_last_error(u->dot) :
 	    mio_strerror(status);

@@ -24,6 +24,8 @@
 enum upstream_status {
 	UPSTREAM_ANSWER,	/* an answer came; the pipeline judges it */
 	UPSTREAM_FAILED,	/* timeout, refused connection...: retry */
+	UPSTREAM_REJECTED,	/* it will fail again (a refused TLS
+				 * certificate): other upstreams only */
 	UPSTREAM_GONE,		/* the channel is being destroyed: do not */
 };
 
