@@ -7,8 +7,11 @@
  * both families and a mapped client matches its IPv4 rules for free. The
  * rules are kept sorted longest first, so the first rule that contains an
  * address is the longest match. Lists are short (a handful of lines, as in
- * unbound configurations), so a linear scan beats a trie here: a query
- * costs a few dozen byte compares.
+ * unbound configurations), so a linear scan beats a trie here. Each rule
+ * also keeps its prefix and mask as two 64-bit words (in memory order, so
+ * byte order does not matter to AND and compare), and a check costs two
+ * ANDs and two compares per rule: about 30 instructions for a loopback
+ * client against the defaults, on every query including cache hits.
  */
 #include "config.h"
 
@@ -27,6 +30,7 @@ struct acl_rule {
 	uint8_t addr[16];	/* the prefix, host bits zero */
 	unsigned bits;		/* 0..128, in the IPv6 space */
 	enum acl_action action;
+	uint64_t word[2], mask[2];	/* addr and its mask, as words */
 };
 
 struct acl {
@@ -45,20 +49,6 @@ acl_map_v4(uint8_t out[16], const void *v4)
 	memcpy(out + 12, v4, 4);
 }
 
-/* Whether addr lies inside the first bits bits of prefix. */
-static bool
-acl_prefix_contains(const uint8_t prefix[16], unsigned bits,
-    const uint8_t addr[16])
-{
-	unsigned whole = bits / 8, rest = bits % 8;
-
-	if (memcmp(prefix, addr, whole) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	return ((prefix[whole] ^ addr[whole]) & (0xff00 >> rest) & 0xff) == 0;
-}
-
 static bool
 acl_host_bits_zero(const uint8_t addr[16], unsigned bits)
 {
@@ -67,6 +57,21 @@ acl_host_bits_zero(const uint8_t addr[16], unsigned bits)
 			return false;
 	}
 	return true;
+}
+
+static void
+acl_rule_set(struct acl_rule *rule, const uint8_t addr[16], unsigned bits,
+    enum acl_action action)
+{
+	uint8_t mask[16] = { 0 };
+
+	for (unsigned i = 0; i < bits; i++)
+		mask[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	memcpy(rule->addr, addr, 16);
+	memcpy(rule->word, addr, 16);
+	memcpy(rule->mask, mask, 16);
+	rule->bits = bits;
+	rule->action = action;
 }
 
 /* Inserts or replaces, keeping the longest-first order. */
@@ -95,9 +100,7 @@ acl_put(struct acl *acl, const uint8_t addr[16], unsigned bits,
 	}
 	memmove(&acl->rules[at + 1], &acl->rules[at],
 	    (acl->count - at) * sizeof(*acl->rules));
-	memcpy(acl->rules[at].addr, addr, 16);
-	acl->rules[at].bits = bits;
-	acl->rules[at].action = action;
+	acl_rule_set(&acl->rules[at], addr, bits, action);
 	acl->count++;
 	return 0;
 }
@@ -254,13 +257,16 @@ enum acl_action
 acl_check(const struct acl *acl, const struct sockaddr *sa)
 {
 	uint8_t addr[16];
+	uint64_t word[2];
 
 	if (!acl_client_addr(sa, addr))
 		return ACL_ALLOW;
+	memcpy(word, addr, 16);
 	for (size_t i = 0; i < acl->count; i++) {
-		if (acl_prefix_contains(acl->rules[i].addr, acl->rules[i].bits,
-		    addr))
-			return acl->rules[i].action;
+		const struct acl_rule *rule = &acl->rules[i];
+		if ((word[0] & rule->mask[0]) == rule->word[0] &&
+		    (word[1] & rule->mask[1]) == rule->word[1])
+			return rule->action;
 	}
 	/* Unreachable while the /0 defaults exist; refusing is the safe
 	 * answer should that ever change. */
@@ -273,15 +279,21 @@ acl_added(const struct acl *acl)
 	return acl->added;
 }
 
+/* Called for every UDP answer (rate limiting exempts loopback), hence the
+ * direct tests. */
 bool
 acl_is_loopback(const struct sockaddr *sa)
 {
 	static const uint8_t v6_loopback[16] = { [15] = 1 };
-	uint8_t addr[16], v4_loop[16];
+	const uint8_t *a;
 
-	if (!acl_client_addr(sa, addr))
+	if (sa->sa_family == AF_INET)
+		return ((const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr)[0] == 127;
+	if (sa->sa_family != AF_INET6)
 		return true;
-	acl_map_v4(v4_loop, (const uint8_t[4]){ 127, 0, 0, 0 });
-	return memcmp(addr, v6_loopback, 16) == 0 ||
-	    acl_prefix_contains(v4_loop, 96 + 8, addr);
+	a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+	if (memcmp(a, acl_v4_mapped, 12) == 0)
+		return a[12] == 127;
+	return memcmp(a, v6_loopback, 16) == 0;
 }
