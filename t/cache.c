@@ -316,12 +316,14 @@ static size_t outlen;
 /*
  * Whether a hit dressed where the cache wrote it (dns_dress_hit(), the
  * daemon's hit path) reads exactly as dns_build_answer() dresses the same
- * hit, for clients with and without EDNS and RD under three size limits;
- * a hit dns_dress_hit() declines must be one too large for the client.
- * The daemon trusts what the cache stored; this checks that trust.
+ * hit, for clients with and without EDNS and RD under three size limits,
+ * with the key's DO, CD and AD and offered recursion (the only clients
+ * the daemon looks the cache up for); a hit dns_dress_hit() declines
+ * must be one too large for the client. The daemon trusts what the cache
+ * stored; this checks that trust.
  */
 static bool
-dress_agrees(const uint8_t *hit, size_t len)
+dress_agrees(const uint8_t *hit, size_t len, unsigned key_flags)
 {
 	static uint8_t a[65536 + 64], b[65536 + 64];
 	static const size_t limits[] = { 512, 1232, 65535 };
@@ -332,11 +334,14 @@ dress_agrees(const uint8_t *hit, size_t len)
 		return false;
 
 	for (int v = 0; v < 12; v++) {
+		bool edns = (v & 2) || (key_flags & CACHE_KEY_DO);
 		struct dns_reply r = {
 			.id = get16(hit), .flags1 = v & 1 ? 0x01 : 0,
+			.flags2 = (uint8_t)((key_flags & CACHE_KEY_CD ? 0x10 : 0) |
+			    (key_flags & CACHE_KEY_AD ? 0x20 : 0)),
 			.question = hit + 12, .question_len = qend + 4 - 12,
-			.edns = (v & 2) != 0, .edns_do = (v & 2) != 0,
-			.edns_size = 1232, .limit = limits[v / 4],
+			.edns = edns, .edns_do = (key_flags & CACHE_KEY_DO) != 0,
+			.edns_size = 1232, .limit = limits[v / 4], .ra = true,
 		};
 		memcpy(a, hit, len);
 		alen = dns_dress_hit(&r, a, len);
@@ -365,7 +370,7 @@ lookup(struct cache *cache, struct test_client *c, uint64_t now)
 	    &outlen))
 		return false;
 	dressed++;
-	if (!dress_agrees(out, outlen))
+	if (!dress_agrees(out, outlen, c->key.flags))
 		dressed_differ++;
 	return true;
 }
@@ -497,7 +502,8 @@ check_hit_and_miss(void)
 	    "the hit carries the client's question, case and all");
 	is_int(out[2] & 0x04, 0, "a cached answer is not authoritative");
 	is_int(out[2] & 0x81, 0x81, "QR and RD as the upstream sent them");
-	is_int(out[3], 0x80, "RA and RCODE as the upstream sent them");
+	is_int(out[3], 0x80, "RA set (the cache answers only clients offered "
+	    "recursion), RCODE as the upstream sent it");
 	is_int(get16(out + 12 + 18 + 4), 0xc00c,
 	    "the record's owner still points at the question");
 	ok(memcmp(out + outlen - 4, addr1, 4) == 0, "the rdata is intact");
@@ -1031,7 +1037,7 @@ check_pointer_into_ttl(void)
 	m.b[49] = 0x0c;
 	is_int(cache_insert(cache, &c.key, 0, m.b, m.n), CACHE_INSERT_STORED,
 	    "the same answer with a sound pointer is stored");
-	ok(lookup(cache, &c, 0) && out[2] == 0x80 && out[3] == 0x00 &&
+	ok(lookup(cache, &c, 0) && out[2] == 0x80 && out[3] == 0x80 &&
 	    get16(out + 10) == 1 && outlen == 71,
 	    "its header is intact, the OPT record dropped");
 	cache_free(cache);
@@ -1133,6 +1139,18 @@ check_flags(void)
 	    "DO: each bit value has its own entry");
 	ok(lookup(cache, &dnssec, 0) && memcmp(out + outlen - 4, addr1, 4) == 0,
 	    "DO: the DO=1 entry is untouched");
+
+	/* Byte 3 as a non-validating forwarder relays it (RFC 6840 5.7-5.8):
+	 * the upstream's AD kept for DO (or AD) clients only, CD the
+	 * client's, Z dropped, RA set. */
+	m.b[3] = 0x20 | 0x40;	/* AD and Z from upstream, CD not echoed */
+	cache_insert(cache, &plain.key, 0, m.b, m.n);
+	cache_insert(cache, &cd.key, 0, m.b, m.n);
+	ok(lookup(cache, &plain, 0) && out[3] == 0x80,
+	    "flags: AD cleared for a client without AD or DO, Z cleared, RA "
+	    "set (got 0x%02x)", out[3]);
+	ok(lookup(cache, &cd, 0) && out[3] == (0x80 | 0x20 | 0x10),
+	    "flags: AD kept for a DO client, CD echoed (got 0x%02x)", out[3]);
 	cache_free(cache);
 }
 

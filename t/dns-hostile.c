@@ -209,7 +209,7 @@ reply_for(const struct dns_query *dq)
 		.flags2 = dq->flags2, .question = dq->question,
 		.question_len = dq->question_len, .edns = dq->edns,
 		.edns_do = dq->edns_do, .edns_size = DNS_EDNS_SIZE,
-		.limit = 512 };
+		.limit = 512, .ra = true };
 
 	return r;
 }
@@ -608,7 +608,7 @@ check_query_pointers(void)
 	expect_query(&m, DNS_QUERY_OK, NULL,
 	    "additional: 255 octets once decompressed: accepted");
 	/* www.example.test at 32, mail.www.example.test after it. */
-	query_additional(&m, 2, "03 777777 c00e 00fa 00ff 00000000 0000 "
+	query_additional(&m, 2, "03 777777 c00e 0010 0001 00000000 0000 "
 	    "04 6d61696c c020 00fa 00ff 00000000 0000");
 	expect_query(&m, DNS_QUERY_OK, NULL,
 	    "additional: ordinary compression, two levels deep: accepted");
@@ -720,8 +720,11 @@ check_opt(void)
 	    "01 61 07 6578616d706c65 04 74657374 00 0029 0001",
 	    "a question for type OPT: FORMERR");
 	query_additional(&m, 2, "c00c 00fa 00ff 00000000 0000 " OPT_1232);
+	expect_query(&m, DNS_QUERY_FORMERR, NULL,
+	    "a TSIG record before the OPT: FORMERR (RFC 8945 5.1: TSIG last)");
+	query_additional(&m, 2, OPT_1232 " c00c 00fa 00ff 00000000 0000");
 	expect_query(&m, DNS_QUERY_OK, NULL,
-	    "a TSIG-like record before the OPT: accepted, not forwarded");
+	    "a TSIG record last: accepted (check.c answers it BADKEY)");
 }
 
 /* ---- queries: opcodes, classes, transfers (item 6) ------------------- */

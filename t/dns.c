@@ -66,7 +66,7 @@ static struct dns_reply
 reply_for(const struct buf *query, bool edns, size_t limit)
 {
 	struct dns_reply r = { .id = 0xabcd, .flags1 = 0x01, .edns = edns,
-		.edns_size = 1232, .limit = limit };
+		.edns_size = 1232, .limit = limit, .ra = true };
 
 	r.question = query->b + 12;
 	r.question_len = 20;
@@ -286,6 +286,133 @@ check_answers(void)
 	    "additional records that do not fit are left out, without TC");
 }
 
+/* RA says what we offer the client; CD is the client's; AD is never
+ * ours, and the upstream's reaches only clients that asked (RFC 6840). */
+static void
+check_flags(void)
+{
+	struct buf query, a;
+	uint8_t out[8192];
+	size_t len;
+	bool tc;
+
+	header(&query, 0x01, 0x30, 1, 0, 0, 0);	/* RD, AD, CD */
+	put(&query, QUESTION);
+	struct dns_reply r = reply_for(&query, false, 512);
+	r.flags2 = 0x30;
+	r.ra = false;
+	len = dns_build_error(&r, DNS_RCODE_REFUSED, out, sizeof(out));
+	ok(len > 12 && out[3] == (0x10 | 5),
+	    "an error without recursion on offer: RA clear, CD copied, AD "
+	    "not ours to set (0x%02x)", out[3]);
+	len = dns_reply_begin(&r, out, sizeof(out));
+	ok(len == 32 && out[2] == 0x81 && out[3] == 0x10,
+	    "our own answer without recursion: QR, RD; RA clear, CD copied");
+	r.ra = true;
+	len = dns_reply_begin(&r, out, sizeof(out));
+	ok(len == 32 && out[3] == 0x90, "and with recursion: RA set");
+
+	header(&a, 0x85, 0x20 | 0x40, 1, 1, 0, 0);	/* AD and Z, no RA */
+	put(&a, QUESTION);
+	put(&a, RR_A);
+	r.flags2 = 0x00;
+	is_int(dns_build_answer(&r, a.b, a.n, out, sizeof(out), &len, &tc), 0,
+	    "relay: NOERROR");
+	is_int(out[3], 0x80, "relay: RA ours, the upstream's AD dropped for a "
+	    "client without AD or DO, Z dropped");
+	r.flags2 = 0x20;
+	dns_build_answer(&r, a.b, a.n, out, sizeof(out), &len, &tc);
+	is_int(out[3], 0xa0, "relay: AD kept for a client that set AD");
+	r.flags2 = 0x10;
+	r.edns = r.edns_do = true;
+	dns_build_answer(&r, a.b, a.n, out, sizeof(out), &len, &tc);
+	is_int(out[3], 0xb0, "relay: AD kept for DO, CD the client's");
+	r.ra = false;
+	r.flags2 = 0;
+	a.b[3] = 0x83;
+	dns_build_answer(&r, a.b, a.n, out, sizeof(out), &len, &tc);
+	is_int(out[3], 0x03, "relay: the upstream's RA is not ours to pass "
+	    "on, its RCODE is");
+}
+
+/* Extended DNS Errors (RFC 8914) in our OPT, for EDNS clients only. */
+static void
+check_ede(void)
+{
+	struct buf query;
+	uint8_t out[8192];
+	size_t len;
+
+	header(&query, 0x01, 0x00, 1, 0, 0, 0);
+	put(&query, QUESTION);
+	struct dns_reply r = reply_for(&query, true, 512);
+	r.ede = true;
+	r.ede_code = DNS_EDE_NOT_AUTHORITATIVE;
+	len = dns_build_error(&r, DNS_RCODE_REFUSED, out, sizeof(out));
+	ok(len == 12 + 20 + 11 + 6 && out[11] == 1 &&
+	    memcmp(out + 32, "\0\0\x29\x04\xd0\0\0\0\0\0\x06"
+	    "\0\x0f\0\x02\0\x14", 17) == 0,
+	    "REFUSED with EDE 20: one OPT with option 15, length 2, code 20");
+	r.edns = false;
+	len = dns_build_error(&r, DNS_RCODE_REFUSED, out, sizeof(out));
+	ok(len == 32 && out[11] == 0, "no EDE to a client without EDNS");
+	r.edns = true;
+	is_int((long long)dns_build_error(&r, DNS_RCODE_REFUSED, out, 48), 0,
+	    "a buffer one byte short for the EDE is refused");
+}
+
+/* A query signed with TSIG, key "k.", hmac-sha256, and what we answer. */
+static void
+check_tsig(void)
+{
+	static const char tsig[] = "01 6b 00 00fa 00ff 00000000 003d "
+	    "0b 686d61632d736861323536 00 "	/* hmac-sha256. */
+	    "000012345678 012c 0020 "		/* time, fudge, MAC size */
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+	    "abcd 0000 0000";			/* original ID, error, other */
+	static const char badkey[] = "01 6b 00 00fa 00ff 00000000 001d "
+	    "0b 686d61632d736861323536 00 000012345678 012c 0000 "
+	    "abcd 0011 0000";
+	struct buf query, want;
+	struct dns_query q;
+	uint8_t out[8192];
+	size_t len;
+
+	header(&query, 0x01, 0x00, 1, 0, 0, 2);
+	put(&query, QUESTION);
+	put(&query, OPT_1232);
+	put(&query, tsig);
+	is_int(dns_parse_query(query.b, query.n, &q), DNS_QUERY_OK,
+	    "TSIG last: a query");
+	is_int((long long)q.tsig, 12 + 20 + 11, "its TSIG record found");
+	struct dns_reply r = reply_for(&query, true, 512);
+	r.ra = false;
+	len = dns_build_badkey(&r, query.b, query.n, q.tsig, out, sizeof(out));
+	header(&want, 0x81, 0x09, 1, 0, 0, 2);
+	put(&want, QUESTION);
+	put(&want, OPT_1232);
+	put(&want, badkey);
+	want.b[0] = 0xab;
+	want.b[1] = 0xcd;
+	ok(len == want.n && memcmp(out, want.b, len) == 0,
+	    "BADKEY: NOTAUTH, our OPT, then TSIG with the key and algorithm "
+	    "echoed, time and fudge copied, no MAC, error 17, unsigned");
+	r.limit = len - 1;
+	is_int((long long)dns_build_badkey(&r, query.b, query.n, q.tsig, out,
+	    sizeof(out)), 0, "BADKEY over the client's limit: 0 (FORMERR)");
+	r.limit = 512;
+	query.b[query.n - 39] = 0x21;	/* MAC size 33: past the record */
+	is_int((long long)dns_build_badkey(&r, query.b, query.n, q.tsig, out,
+	    sizeof(out)), 0, "a TSIG whose MAC runs past it: 0 (FORMERR)");
+
+	header(&query, 0x01, 0x00, 1, 0, 0, 2);
+	put(&query, QUESTION);
+	put(&query, tsig);
+	put(&query, OPT_1232);
+	is_int(dns_parse_query(query.b, query.n, &q), DNS_QUERY_FORMERR,
+	    "TSIG before another record: FORMERR (RFC 8945 5.1)");
+}
+
 int
 main(void)
 {
@@ -293,5 +420,8 @@ main(void)
 	check_queries();
 	check_upstream_and_errors();
 	check_answers();
+	check_flags();
+	check_ede();
+	check_tsig();
 	return tap_failures() == 0 ? 0 : 1;
 }

@@ -166,7 +166,8 @@ question_end(const uint8_t *msg)
 }
 
 /* The upstream's answer to sent query s: rcode, and with NOERROR one A
- * record 192.0.2.last with TTL 300. */
+ * record 192.0.2.last with TTL 300. RA is left clear: what the client
+ * reads in RA is the pipeline's offer, not the upstream's. */
 static size_t
 make_answer(const struct sent *s, uint8_t *out, int rcode, uint8_t last)
 {
@@ -176,7 +177,7 @@ make_answer(const struct sent *s, uint8_t *out, int rcode, uint8_t last)
 
 	memcpy(out, s->msg, n);
 	out[2] |= 0x80;				/* QR */
-	out[3] = (uint8_t)(0x80 | rcode);	/* RA */
+	out[3] = (uint8_t)rcode;
 	out[10] = out[11] = 0;			/* no OPT */
 	if (rcode != 0)
 		return n;
@@ -294,6 +295,48 @@ ask(const struct client_ops *ops, void *owner, uint16_t id,
 	return resolve_query(res, msg, len, &c);
 }
 
+/* The same with our OPT record (EDNS, 1232 bytes), or also a TSIG record
+ * for key "k." after it. */
+static bool
+ask_edns(void *owner, uint16_t id, const char *name, bool tsig)
+{
+	static const uint8_t opt[] = { 0, 0, 41, 4, 208, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t tsig_rr[] = { 1, 'k', 0, 0, 250, 0, 255,
+		0, 0, 0, 0, 0, 19, 1, 'x', 0, 0, 0, 1, 2, 3, 4, 1, 44,
+		0, 0, 0, 0, 0, 0, 0, 0 };
+	struct client c = { .ops = &fake_udp_ops, .owner = owner };
+	uint8_t msg[300];
+	size_t len = make_query(msg, id, name, 1, 0);
+
+	memcpy(msg + len, opt, sizeof(opt));
+	len += sizeof(opt);
+	msg[11] = 1;
+	if (tsig) {
+		memcpy(msg + len, tsig_rr, sizeof(tsig_rr));
+		len += sizeof(tsig_rr);
+		msg[11] = 2;
+	}
+	return resolve_query(res, msg, len, &c);
+}
+
+/* The Extended DNS Error of a reply whose OPT record ends it, or -1. */
+static int
+reply_ede(const struct reply *r)
+{
+	const uint8_t *p = r->msg + r->len - 6;
+
+	if (r->len < 12 + 6 || p[0] != 0 || p[1] != 15 || p[2] != 0 ||
+	    p[3] != 2)
+		return -1;
+	return p[4] << 8 | p[5];
+}
+
+static bool
+reply_ra(const struct reply *r)
+{
+	return (r->msg[3] & 0x80) != 0;
+}
+
 static void
 reset_log(void)
 {
@@ -318,6 +361,8 @@ test_miss_then_hit(void)
 	ok(replies[0].owner == &owner_a, "miss: to the client who asked");
 	is_int(reply_id(&replies[0]), 0x1111, "miss: with its ID");
 	is_int(reply_last_octet(&replies[0]), 1, "miss: the upstream's A");
+	ok(reply_ra(&replies[0]), "miss: RA set (recursion offered), though "
+	    "the upstream's answer had it clear");
 	is_int(resolve_count(res), 0, "miss: nothing left in flight");
 
 	reset_log();
@@ -452,11 +497,23 @@ test_deadline(void)
 	is_int(reply_rcode(&replies[0]), 2, "deadline: SERVFAIL");
 	is_int(reply_id(&replies[0]), 0xc001, "deadline: with the ID");
 	is_int(counters.timeouts, 1, "deadline: counted as a timeout");
+	ok(reply_ra(&replies[0]), "deadline: RA set");
+	is_int(reply_ede(&replies[0]), -1, "deadline: no EDE without EDNS");
 	ok(up.sent[first].forgotten,
 	    "deadline: the attempt was forgotten by the port");
 	is_int(resolve_count(res), 0, "deadline: nothing left in flight");
 	upstream_answers(first, 0, 4);
 	is_int(nreplies, 1, "deadline: a late answer reaches no one");
+
+	reset_log();
+	first = up.nsent;
+	ask_edns(&owner_a, 0xc002, "slow2.example.org", false);
+	timers.now_ms += conf.timeout_ms;
+	timers_run(&timers);
+	ok(nreplies == 1 && reply_rcode(&replies[0]) == 2 &&
+	    reply_ede(&replies[0]) == 22,
+	    "deadline with EDNS: SERVFAIL, EDE 22 (No Reachable Authority)");
+	upstream_answers(first, 0, 4);
 }
 
 static void
@@ -534,6 +591,19 @@ test_local_and_checks(void)
 	is_int(reply_last_octet(&replies[0]), 1, "local: 127.0.0.1");
 	is_int(counters.authoritative, 1, "local: counted");
 	ok((replies[0].msg[2] & 0x04) != 0, "local: authoritative (AA)");
+	ok(reply_ra(&replies[0]), "local: RA set: this client may recurse");
+	reset_log();
+	ok(!ask_edns(&owner_a, 0xf003, "localhost", true) && nreplies == 1,
+	    "tsig: answered at once");
+	ok(reply_rcode(&replies[0]) == 9 && replies[0].msg[11] == 2 &&
+	    replies[0].msg[7] == 0,
+	    "tsig: NOTAUTH, no answer, OPT and TSIG (BADKEY) only");
+	is_int(counters.tsig_refused, 1, "tsig: counted");
+	reset_log();
+	ok(!ask_edns(&owner_a, 0xf004, "www.example.org", true) &&
+	    nreplies == 1 && reply_rcode(&replies[0]) == 9,
+	    "tsig: a forwarded name gets the same NOTAUTH, never forwarded");
+	memset(msg, 0, sizeof(msg));
 	reset_log();
 	ok(!resolve_query(res, msg, 11, &c) && nreplies == 0,
 	    "check: 11 bytes are dropped without a reply");
@@ -541,6 +611,7 @@ test_local_and_checks(void)
 	len = make_query(msg, 0xf002, "x.example.org", 1, 5);	/* UPDATE */
 	resolve_query(res, msg, len, &c);
 	is_int(reply_rcode(&replies[0]), 4, "check: opcode UPDATE: NOTIMP");
+	ok(reply_ra(&replies[0]), "check: NOTIMP says RA as every reply");
 	is_int(up.nsent, sent, "local and check: nothing sent upstream");
 }
 
@@ -564,6 +635,15 @@ test_limits(void)
 	ok(!ask(&fake_udp_ops, &owner_a, 0x7003, "three.example.org", 1),
 	    "zones only: a foreign name is not kept");
 	is_int(reply_rcode(&replies[0]), 5, "zones only: REFUSED");
+	ok(!reply_ra(&replies[0]), "zones only: RA clear");
+	reset_log();
+	ask_edns(&owner_a, 0x7005, "three.example.org", false);
+	is_int(reply_ede(&replies[0]), 20, "zones only: EDE 20 (Not "
+	    "Authoritative) to an EDNS client");
+	reset_log();
+	ask(&fake_udp_ops, &owner_a, 0x7006, "localhost", 1);
+	ok(reply_rcode(&replies[0]) == 0 && !reply_ra(&replies[0]),
+	    "zones only: a local answer with RA clear, as NSD's");
 	up.port.count = 2;
 
 	reset_log();
@@ -571,6 +651,10 @@ test_limits(void)
 	ask(&fake_udp_ops, &owner_a, 0x7004, "four.example.org", 1);
 	is_int(reply_rcode(&replies[0]), 2,
 	    "no upstream takes the attempt: SERVFAIL at once");
+	reset_log();
+	ask_edns(&owner_a, 0x7007, "five.example.org", false);
+	is_int(reply_ede(&replies[0]), 23,
+	    "nothing could be sent: EDE 23 (Network Error)");
 	up.refuse = false;
 	is_int(resolve_count(res), 0, "limits: nothing left in flight");
 }

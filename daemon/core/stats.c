@@ -66,6 +66,7 @@ static const struct stats_field {
 	F("tls-upstream-failures", tls_upstream_failures),
 	F("access-refused", access_refused),
 	F("access-denied", access_denied),
+	F("tsig-refused", tsig_refused),
 	F("servfail-waiters", servfail_waiters),
 	F("upstream-ports", upstream_ports),
 	F("upstream-stray", upstream_stray),
@@ -245,9 +246,10 @@ stats_log(const struct counters *c)
 	log_info("replies: nxdomain %llu, servfail %llu, refused %llu",
 	    U(c->nxdomain), U(c->servfail), U(c->refused));
 	log_info("errors: formerr %llu, notimp %llu, refused (busy) %llu, "
-	    "dropped %llu, timeouts %llu, servfail (upstream) %llu",
-	    U(c->formerr), U(c->notimp), U(c->refused_busy), U(c->dropped),
-	    U(c->timeouts), U(c->servfail_upstream));
+	    "dropped %llu, timeouts %llu, servfail (upstream) %llu, "
+	    "tsig %llu", U(c->formerr), U(c->notimp), U(c->refused_busy),
+	    U(c->dropped), U(c->timeouts), U(c->servfail_upstream),
+	    U(c->tsig_refused));
 	log_info("upstream: sent %llu, retries %llu, timeouts %llu, "
 	    "bad answers %llu; udp send failures %llu", U(c->upstream_sent),
 	    U(c->upstream_retries), U(c->upstream_timeouts),

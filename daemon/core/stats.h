@@ -38,6 +38,7 @@ struct counters {
 	uint64_t tls_upstream_handshakes, tls_upstream_resumptions;
 	uint64_t tls_upstream_failures;
 	uint64_t access_refused, access_denied;	/* access-control */
+	uint64_t tsig_refused;		/* TSIG-signed: NOTAUTH, BADKEY */
 	uint64_t servfail_waiters;	/* past max-waiters: not sent again */
 	uint64_t upstream_ports;	/* UDP upstream queries, a port each */
 	uint64_t upstream_stray;	/* datagrams with a wrong ID, dropped */

@@ -33,6 +33,7 @@
 #include <sys/queue.h>
 
 #include "cache.h"
+#include "dns.h"
 
 #define CACHE_HEADER 12
 #define CACHE_MESSAGE_MAX 65535
@@ -586,6 +587,23 @@ cache_shard_of(const struct cache *cache, uint64_t hash)
 }
 
 /*
+ * Byte 3 of a stored answer, as dns_build_answer() would dress it for a
+ * client with the key's flags: an entry only ever answers that key, and
+ * only to clients the pipeline offers recursion (the cache stage comes
+ * after the access and forwarding stages), so a hit needs no change to it
+ * (dns_dress_hit() leaves it alone).
+ */
+static uint8_t
+cache_flags2(const struct cache_key *key, uint8_t flags2)
+{
+	uint8_t query_flags2 = (uint8_t)((key->flags & CACHE_KEY_CD ? 0x10 : 0) |
+	    (key->flags & CACHE_KEY_AD ? 0x20 : 0));
+
+	return dns_relay_flags2(flags2, query_flags2,
+	    (key->flags & CACHE_KEY_DO) != 0, true);
+}
+
+/*
  * Builds the entry for an answer the first walk accepted: one allocation
  * for the header, the TTL offsets and the message up to its OPT record.
  * The second walk reads the answer again, not the copy it writes into: a
@@ -611,6 +629,7 @@ cache_build(const struct cache *cache, const struct cache_key *key,
 	cache_walk(w, CACHE_HEADER + key->name_len + 4);
 	cache_put16(msg + 10, (uint16_t)w->kept_additional);
 	msg[2] &= (uint8_t)~CACHE_FLAG_AA;
+	msg[3] = cache_flags2(key, msg[3]);
 	memcpy(msg + CACHE_HEADER, key->name, key->name_len);
 	e->hash = key->hash;
 	e->stored_at = now;

@@ -19,6 +19,12 @@
  * forwarded). AA is cleared: a forwarder is not the authority for what it
  * relays (RFC 1035 4.1.1), and its answers must look the same whether
  * they came from upstream just now or, later, from its cache.
+ *
+ * Header byte 3 says what this server offers this client, not what the
+ * upstream offered us: RA exactly when the pipeline offers the client
+ * recursion (struct dns_reply's ra), on our own answers, errors and
+ * relayed ones alike; CD copied from the query; AD never set by us and
+ * relayed only as RFC 6840 5.8 allows (dns_relay_flags2).
  */
 #include "config.h"
 
@@ -28,15 +34,16 @@
 
 #define DNS_HEADER 12
 #define DNS_TYPE_OPT 41
+#define DNS_TYPE_TSIG 250
+#define DNS_CLASS_ANY 255
+#define DNS_OPTION_EDE 15
+#define DNS_TSIG_BADKEY 17
 #define DNS_TYPE_IXFR 251
 #define DNS_TYPE_AXFR 252
 #define DNS_FLAG_QR 0x80
 #define DNS_FLAG_AA 0x04
 #define DNS_FLAG_TC 0x02
 #define DNS_FLAG_RD 0x01
-#define DNS_FLAG_RA 0x80
-#define DNS_FLAG_AD 0x20
-#define DNS_FLAG_CD 0x10
 #define DNS_EDNS_DO 0x8000
 
 /* One resource record as found in a message. */
@@ -168,8 +175,10 @@ dns_parse_question(const uint8_t *msg, size_t len, struct dns_query *q)
 }
 
 /* The additional section: at most one OPT, owned by the root, with sane
- * options. Other records (TSIG and the like) are accepted and not
- * forwarded. Sets *badvers for an EDNS version we do not speak. */
+ * options, and at most one TSIG, the last record (RFC 8945 5.1: anywhere
+ * else is FORMERR); its offset is kept in q->tsig for dns_build_badkey().
+ * Other records are accepted and not forwarded. Sets *badvers for an EDNS
+ * version we do not speak. */
 static bool
 dns_parse_additional(const uint8_t *msg, size_t len, struct dns_query *q,
     bool *badvers)
@@ -180,6 +189,11 @@ dns_parse_additional(const uint8_t *msg, size_t len, struct dns_query *q,
 	for (unsigned i = dns_get16(msg + 10); i > 0; i--) {
 		if (!dns_next_rr(msg, len, &off, &rr))
 			return false;
+		if (rr.type == DNS_TYPE_TSIG) {
+			if (i != 1)
+				return false;
+			q->tsig = rr.start;
+		}
 		if (rr.type != DNS_TYPE_OPT)
 			continue;
 		if (q->edns || !rr.root_owner || !dns_opt_options_ok(msg, &rr))
@@ -239,6 +253,20 @@ dns_put_opt(uint8_t *p, uint16_t size, int rcode, bool do_bit)
 	return DNS_OPT_LEN;
 }
 
+/* Appends an EDE option with code to the OPT record at opt, which is the
+ * last thing written; returns its length. */
+static size_t
+dns_put_ede(uint8_t *opt, uint16_t code)
+{
+	uint8_t *p = opt + DNS_OPT_LEN + dns_get16(opt + 9);
+
+	dns_set16(p, DNS_OPTION_EDE);
+	dns_set16(p + 2, 2);
+	dns_set16(p + 4, code);
+	dns_set16(opt + 9, (uint16_t)(dns_get16(opt + 9) + DNS_EDE_LEN));
+	return DNS_EDE_LEN;
+}
+
 /*
  * The query for upstream: the client's question with RD, AD and CD as the
  * client set them, ID 0 (upstream.c chooses one), and our bare OPT as the
@@ -281,9 +309,22 @@ dns_put_head(const struct dns_reply *r, uint8_t flags1, uint8_t flags2,
 }
 
 /*
+ * Byte 3 of a reply miodnsd writes itself, before the RCODE: RA when
+ * recursion is offered to this client (RFC 1035 4.1.1), CD copied from
+ * the query (RFC 4035 3.1.6), AD never (we validate nothing), Z clear.
+ */
+static uint8_t
+dns_own_flags2(const struct dns_reply *r)
+{
+	return (uint8_t)((r->ra ? DNS_FLAG_RA : 0) |
+	    (r->flags2 & DNS_FLAG_CD));
+}
+
+/*
  * The start of a reply miodnsd writes itself: the client's ID, opcode and
- * RD, QR and RA set, and the question as the client wrote it. Returns the
- * length, or 0 if cap is too small (or there is no question).
+ * RD, QR set, byte 3 as dns_own_flags2() says, and the question as the
+ * client wrote it. Returns the length, or 0 if cap is too small (or there
+ * is no question).
  */
 size_t
 dns_reply_begin(const struct dns_reply *r, uint8_t *out, size_t cap)
@@ -291,7 +332,7 @@ dns_reply_begin(const struct dns_reply *r, uint8_t *out, size_t cap)
 	if (r->question == NULL || DNS_HEADER + r->question_len > cap)
 		return 0;
 	return dns_put_head(r, (uint8_t)(DNS_FLAG_QR | (r->flags1 & 0x79)),
-	    DNS_FLAG_RA, out);
+	    dns_own_flags2(r), out);
 }
 
 /* Appends our OPT to a reply of len bytes if the client sent one, and
@@ -310,9 +351,11 @@ dns_reply_end(const struct dns_reply *r, uint8_t *out, size_t len,
 }
 
 /*
- * An error reply: the client's ID, opcode and RD, RA set, the question if
- * it was readable, and our OPT if the client sent a well-formed one (which
- * also carries the upper bits of an extended RCODE such as BADVERS).
+ * An error reply: the client's ID, opcode and RD, byte 3 as for our own
+ * answers, the question if it was readable, and our OPT if the client
+ * sent a well-formed one (which also carries the upper bits of an
+ * extended RCODE such as BADVERS, and r->ede_code as an Extended DNS
+ * Error if r->ede: RFC 8914 options go only to clients that sent EDNS).
  */
 size_t
 dns_build_error(const struct dns_reply *r, int rcode, uint8_t *out,
@@ -320,16 +363,107 @@ dns_build_error(const struct dns_reply *r, int rcode, uint8_t *out,
 {
 	size_t len;
 
-	if (DNS_HEADER + r->question_len + DNS_OPT_LEN > cap)
+	if (DNS_HEADER + r->question_len + DNS_OPT_LEN + DNS_EDE_LEN > cap)
 		return 0;
 	len = dns_put_head(r, (uint8_t)(DNS_FLAG_QR | (r->flags1 & 0x79)),
-	    (uint8_t)(DNS_FLAG_RA | (rcode & 0xf)), out);
+	    (uint8_t)(dns_own_flags2(r) | (rcode & 0xf)), out);
 	if (r->edns) {
-		len += dns_put_opt(out + len, r->edns_size, rcode, r->edns_do);
+		uint8_t *opt = out + len;
+		len += dns_put_opt(opt, r->edns_size, rcode, r->edns_do);
+		if (r->ede)
+			len += dns_put_ede(opt, r->ede_code);
 		dns_set16(out + 10, 1);
 	}
 	return len;
 }
+
+/*
+ * Copies the name at off in msg (already checked by dns_skip_name) to
+ * out, following compression pointers; returns its length.
+ */
+static size_t
+dns_copy_name(const uint8_t *msg, size_t off, uint8_t *out)
+{
+	size_t len = 0;
+
+	for (;;) {
+		uint8_t label = msg[off];
+		if ((label & 0xc0) == 0xc0) {
+			off = (size_t)(label & 0x3f) << 8 | msg[off + 1];
+			continue;
+		}
+		memcpy(out + len, msg + off, 1 + (size_t)label);
+		len += 1 + (size_t)label;
+		off += 1 + (size_t)label;
+		if (label == 0)
+			return len;
+	}
+}
+
+/*
+ * Writes the TSIG record of a BADKEY reply to the client's TSIG record at
+ * tsig in msg (RFC 8945 5.2.1 and 5.3.2): the key name and algorithm
+ * echoed, Time Signed and Fudge copied, no MAC, the Original ID copied,
+ * error BADKEY, no other data. Returns its length, or 0 if the client's
+ * record is malformed.
+ */
+static size_t
+dns_put_badkey_tsig(const uint8_t *msg, size_t len, size_t tsig,
+    uint8_t *out)
+{
+	struct dns_rr rr;
+	size_t off = tsig, alg_end, mac_end, n, rdata;
+
+	if (!dns_next_rr(msg, len, &off, &rr) ||
+	    (alg_end = dns_skip_name(msg, rr.end, rr.rdata, true)) == 0 ||
+	    alg_end + 10 > rr.end ||
+	    (mac_end = alg_end + 10 + dns_get16(msg + alg_end + 8)) + 6 >
+	    rr.end)
+		return 0;
+	n = dns_copy_name(msg, tsig, out);
+	dns_set16(out + n, DNS_TYPE_TSIG);
+	dns_set16(out + n + 2, DNS_CLASS_ANY);
+	memset(out + n + 4, 0, 4);			/* TTL */
+	rdata = n + 10;
+	n = rdata + dns_copy_name(msg, rr.rdata, out + rdata);
+	memcpy(out + n, msg + alg_end, 8);		/* time, fudge */
+	dns_set16(out + n + 8, 0);			/* MAC size */
+	memcpy(out + n + 10, msg + mac_end, 2);		/* original ID */
+	dns_set16(out + n + 12, DNS_TSIG_BADKEY);
+	dns_set16(out + n + 14, 0);			/* other len */
+	n += 16;
+	dns_set16(out + rdata - 2, (uint16_t)(n - rdata));
+	return n;
+}
+
+/*
+ * The answer to a TSIG-signed query when we hold no key at all (RFC 8945
+ * 5.2.1): NOTAUTH, unsigned, with our OPT if the client sent one and a
+ * TSIG record with error BADKEY last. Returns the length, or 0 if the
+ * client's TSIG record is malformed or the reply would not fit r->limit
+ * (the caller then answers FORMERR).
+ */
+size_t
+dns_build_badkey(const struct dns_reply *r, const uint8_t *msg, size_t len,
+    size_t tsig, uint8_t *out, size_t cap)
+{
+	uint8_t rec[2 * 255 + 10 + 16];
+	size_t n, rlen, limit = r->limit < cap ? r->limit : cap;
+
+	if (tsig == 0 || (rlen = dns_put_badkey_tsig(msg, len, tsig,
+	    rec)) == 0)
+		return 0;
+	if (DNS_HEADER + r->question_len + DNS_OPT_LEN + rlen > limit)
+		return 0;
+	n = dns_put_head(r, (uint8_t)(DNS_FLAG_QR | (r->flags1 & 0x79)),
+	    (uint8_t)(dns_own_flags2(r) | DNS_RCODE_NOTAUTH), out);
+	if (r->edns)
+		n += dns_put_opt(out + n, r->edns_size, 0, r->edns_do);
+	memcpy(out + n, rec, rlen);
+	dns_set16(out + 10, r->edns ? 2 : 1);
+	return n + rlen;
+}
+
 
 /* The layout of an upstream answer, found by walking all its records. */
 struct dns_answer_layout {
@@ -400,7 +534,8 @@ dns_dress_hit(const struct dns_reply *r, uint8_t *msg, size_t len)
 
 /*
  * Dresses an upstream answer for the client: its ID and question, RD as
- * the client set it, AA clear, our OPT, and no more than r->limit bytes. If the
+ * the client set it, AA clear, byte 3 as dns_relay_flags2() says, our
+ * OPT, and no more than r->limit bytes. If the
  * answer and authority records do not fit, the reply is the bare question
  * with TC set (the client retries over TCP); additional records that do
  * not fit are left out without TC (RFC 2181 9).
@@ -430,7 +565,7 @@ dns_build_answer(const struct dns_reply *r, const uint8_t *answer,
 
 	flags1 = (uint8_t)((answer[2] & ~(DNS_FLAG_RD | DNS_FLAG_AA)) |
 	    (r->flags1 & DNS_FLAG_RD));
-	flags2 = answer[3];
+	flags2 = dns_relay_flags2(answer[3], r->flags2, r->edns_do, r->ra);
 	*truncated = l.body_end + reserve > limit;
 	if (*truncated) {
 		len = dns_put_head(r, flags1 | DNS_FLAG_TC, flags2, out);

@@ -20,6 +20,9 @@
 /* Our OPT record: root owner, type, size, extended RCODE and flags, no
  * options. */
 #define DNS_OPT_LEN 11
+/* An Extended DNS Error option (RFC 8914) with its INFO-CODE and no
+ * EXTRA-TEXT: option code, length, info-code. */
+#define DNS_EDE_LEN 6
 
 /* What dns_parse_query() thinks of a message from a client. */
 enum dns_verdict {
@@ -37,7 +40,18 @@ enum dns_rcode {
 	DNS_RCODE_NXDOMAIN = 3,
 	DNS_RCODE_NOTIMP = 4,
 	DNS_RCODE_REFUSED = 5,
+	DNS_RCODE_NOTAUTH = 9,
 	DNS_RCODE_BADVERS = 16,
+};
+
+/* The Extended DNS Errors miodnsd gives (RFC 8914 section 4); NONE for
+ * an error without one (0 is a code too: Other). */
+enum dns_ede {
+	DNS_EDE_NONE = -1,
+	DNS_EDE_PROHIBITED = 18,	/* access control refused it */
+	DNS_EDE_NOT_AUTHORITATIVE = 20,	/* not ours, and no recursion */
+	DNS_EDE_NO_REACHABLE_AUTHORITY = 22, /* no upstream answered */
+	DNS_EDE_NETWORK_ERROR = 23,	/* upstream answers were unusable */
 };
 
 /*
@@ -53,6 +67,7 @@ struct dns_query {
 	bool edns;
 	uint16_t edns_size;
 	bool edns_do;
+	size_t tsig;			/* offset of a TSIG record, or 0 */
 };
 
 /* How to dress a reply for one client (dns_build_*). */
@@ -65,6 +80,9 @@ struct dns_reply {
 	bool edns_do;
 	uint16_t edns_size;		/* advertised in our OPT */
 	size_t limit;			/* the largest reply the client takes */
+	bool ra;			/* recursion is offered to this client */
+	bool ede;			/* dns_build_error(): add ede_code */
+	uint16_t ede_code;		/* an enum dns_ede */
 };
 
 enum dns_verdict dns_parse_query(const uint8_t *msg, size_t len,
@@ -76,8 +94,33 @@ size_t dns_reply_end(const struct dns_reply *r, uint8_t *out, size_t len,
     size_t cap);
 size_t dns_build_error(const struct dns_reply *r, int rcode, uint8_t *out,
     size_t cap);
+size_t dns_build_badkey(const struct dns_reply *r, const uint8_t *msg,
+    size_t len, size_t tsig, uint8_t *out, size_t cap);
 size_t dns_dress_hit(const struct dns_reply *r, uint8_t *msg, size_t len);
 int dns_build_answer(const struct dns_reply *r, const uint8_t *answer,
     size_t alen, uint8_t *out, size_t cap, size_t *outlen, bool *truncated);
+
+#define DNS_FLAG_RA 0x80
+#define DNS_FLAG_AD 0x20
+#define DNS_FLAG_CD 0x10
+
+/*
+ * Byte 3 of a relayed answer (upstream or cache): the upstream's RCODE;
+ * RA when we offer the client recursion; CD as the client set it; AD, the
+ * upstream's claim, only to a client that set AD or DO and so says it
+ * understands it, as RFC 6840 5.7 and 5.8 ask of a non-validating
+ * forwarder; Z clear. Inline so that the cache, which stores answers
+ * dressed this way, needs no more of the codec than this header.
+ */
+static inline uint8_t
+dns_relay_flags2(uint8_t answer_flags2, uint8_t query_flags2, bool query_do,
+    bool ra)
+{
+	bool ad = (answer_flags2 & DNS_FLAG_AD) &&
+	    ((query_flags2 & DNS_FLAG_AD) || query_do);
+
+	return (uint8_t)((answer_flags2 & 0xf) | (ra ? DNS_FLAG_RA : 0) |
+	    (query_flags2 & DNS_FLAG_CD) | (ad ? DNS_FLAG_AD : 0));
+}
 
 #endif /* MIODNSD_DNS_H */

@@ -60,7 +60,10 @@ stage_refused(struct resolver *r, struct request *req)
 	if (req->access == ACL_ALLOW)
 		return false;
 	COUNT(r->counters, access_refused);
-	resolve_send_error(r, &req->dq, req->from, req->reply.limit,
-	    DNS_RCODE_REFUSED);
+	/* Without upstreams, even an allowed client would be refused: the
+	 * name is just not ours (cached.c). */
+	resolve_send_error(r, &req->reply, req->from, DNS_RCODE_REFUSED,
+	    r->upstream->count > 0 ? DNS_EDE_PROHIBITED :
+	    DNS_EDE_NOT_AUTHORITATIVE);
 	return true;
 }

@@ -3,7 +3,8 @@
  * forwarding policy, and the answer cache (dns/cache.h).
  *
  * stage_forward: with no upstream at all (zones only), what is not ours is
- * not our business: REFUSED. stage_cache: a hit allocates nothing and
+ * not our business: REFUSED, with Extended DNS Error 20 (Not
+ * Authoritative) as NSD and Knot give. stage_cache: a hit allocates nothing and
  * touches no upstream. The hit is written straight into the reply buffer
  * and dressed where it lies: the cache checked every entry when it stored
  * it, so a hit that fits the client is not parsed again. Only one too
@@ -38,8 +39,8 @@ stage_forward(struct resolver *r, struct request *req)
 {
 	if (r->upstream->count > 0)
 		return false;
-	resolve_send_error(r, &req->dq, req->from, req->reply.limit,
-	    DNS_RCODE_REFUSED);
+	resolve_send_error(r, &req->reply, req->from, DNS_RCODE_REFUSED,
+	    DNS_EDE_NOT_AUTHORITATIVE);
 	return true;
 }
 

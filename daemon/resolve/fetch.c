@@ -49,13 +49,13 @@ query_deliver(struct query *q, const struct fetch_outcome *o)
 
 	q->fetch = NULL;
 	if (o->abuf == NULL) {
-		query_servfail(q);
+		query_servfail(q, o->ede);
 		return;
 	}
-	resolve_reply_to(r, &q->dq, q->limit, &reply);
+	resolve_reply_to(r, &q->dq, q->limit, true, &reply);
 	if (dns_build_answer(&reply, o->abuf, o->alen, r->reply_buf,
 	    sizeof(r->reply_buf), &len, &truncated) < 0) {
-		query_servfail(q);
+		query_servfail(q, DNS_EDE_NETWORK_ERROR);
 		return;
 	}
 	resolve_send(r, &q->client, r->reply_buf, len);
@@ -69,12 +69,14 @@ fetch_deliver_cb(void *arg, void *cookie)
 }
 
 /* Ends f with an answer (stored in the cache if it is fit to be) or, with
- * abuf NULL, a SERVFAIL for everyone waiting. */
+ * abuf NULL, a SERVFAIL with Extended DNS Error ede for everyone waiting:
+ * 22 (No Reachable Authority) when the upstreams failed or stayed silent,
+ * 23 (Network Error) when nothing could even be sent. */
 static void
-fetch_finish(struct fetch *f, const uint8_t *abuf, size_t alen)
+fetch_finish(struct fetch *f, const uint8_t *abuf, size_t alen, int ede)
 {
 	struct resolver *r = f->resolver;
-	struct fetch_outcome o = { abuf, alen };
+	struct fetch_outcome o = { abuf, alen, ede };
 	enum cache_insert_result res;
 
 	if (abuf != NULL && f->keyed) {
@@ -108,7 +110,7 @@ fetch_attempt(struct fetch *f)
 	if (len == 0 || !port->ops->send(port, attempt, msg, len, f,
 	    &f->attempt)) {
 		COUNT(r->counters, servfail_upstream);
-		fetch_finish(f, NULL, 0);
+		fetch_finish(f, NULL, 0, DNS_EDE_NETWORK_ERROR);
 	}
 }
 
@@ -185,7 +187,7 @@ fetch_check_answer(struct fetch *f, const uint8_t *abuf, size_t alen)
 	bool truncated = false;
 	int rcode;
 
-	resolve_reply_to(r, &f->dq, DNS_MAX_MESSAGE, &reply);
+	resolve_reply_to(r, &f->dq, DNS_MAX_MESSAGE, true, &reply);
 	rcode = dns_build_answer(&reply, abuf, alen, r->reply_buf,
 	    sizeof(r->reply_buf), &len, &truncated);
 	if (rcode < 0)
@@ -206,7 +208,7 @@ fetch_upstream_done(void *cookie, enum upstream_status status,
 	if (status == UPSTREAM_ANSWER) {
 		rcode = fetch_check_answer(f, abuf, alen);
 		if (rcode >= 0 && !fetch_rcode_is_failure(rcode)) {
-			fetch_finish(f, abuf, alen);
+			fetch_finish(f, abuf, alen, DNS_EDE_NONE);
 			return;
 		}
 	}
@@ -217,12 +219,12 @@ fetch_upstream_done(void *cookie, enum upstream_status status,
 	}
 	if (rcode >= 0 && rcode != DNS_RCODE_FORMERR) {
 		/* The upstream's own SERVFAIL, REFUSED or NOTIMP. */
-		fetch_finish(f, abuf, alen);
+		fetch_finish(f, abuf, alen, DNS_EDE_NONE);
 		return;
 	}
 	COUNT(r->counters, servfail_upstream);
 	log_debug2("upstream failure (%s): SERVFAIL", why);
-	fetch_finish(f, NULL, 0);
+	fetch_finish(f, NULL, 0, DNS_EDE_NO_REACHABLE_AUTHORITY);
 }
 
 /* A fetch for q's question; NULL without memory. */
@@ -258,7 +260,7 @@ stage_fetch(struct resolver *r, struct request *req)
 
 	if (f == NULL) {
 		COUNT(r->counters, servfail_upstream);
-		query_servfail(q);
+		query_servfail(q, DNS_EDE_NONE);
 		return true;
 	}
 	if (owned) {

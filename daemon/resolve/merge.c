@@ -39,7 +39,7 @@ stage_merge(struct resolver *r, struct request *req)
 		if (!req->keyed)
 			return false;
 		COUNT(r->counters, servfail_waiters);
-		query_servfail(q);
+		query_servfail(q, DNS_EDE_NONE);
 		return true;
 	case INFLIGHT_NEW:
 		break;

@@ -65,11 +65,16 @@ query_finish(struct query *q)
 		client.ops->detach(&client);
 }
 
+/* A kept query passed the access and forwarding stages: it was offered
+ * recursion, so RA is set. */
 void
-query_servfail(struct query *q)
+query_servfail(struct query *q, int ede)
 {
-	resolve_send_error(q->resolver, &q->dq, &q->client, q->limit,
-	    DNS_RCODE_SERVFAIL);
+	struct dns_reply reply;
+
+	resolve_reply_to(q->resolver, &q->dq, q->limit, true, &reply);
+	resolve_send_error(q->resolver, &reply, &q->client,
+	    DNS_RCODE_SERVFAIL, ede);
 	query_finish(q);
 }
 
@@ -81,7 +86,7 @@ query_deadline_fire(struct timer *t)
 
 	COUNT(q->resolver->counters, timeouts);
 	log_debug2("deadline: SERVFAIL");
-	query_servfail(q);
+	query_servfail(q, DNS_EDE_NO_REACHABLE_AUTHORITY);
 }
 
 /* Whether a new query may be kept: under max-inflight, not shutting down,
@@ -98,8 +103,8 @@ query_new(struct resolver *r, struct request *req)
 			log_warnx_limited(&r->busy_log, "%zu queries in "
 			    "flight, the maximum: answering REFUSED",
 			    r->nqueries);
-		resolve_send_error(r, &req->dq, req->from, req->reply.limit,
-		    DNS_RCODE_REFUSED);
+		resolve_send_error(r, &req->reply, req->from,
+		    DNS_RCODE_REFUSED, DNS_EDE_NONE);
 	}
 	return q;
 }
@@ -148,6 +153,6 @@ resolve_fail_all(struct resolver *r)
 
 	while ((q = TAILQ_FIRST(&r->queries)) != NULL) {
 		COUNT(r->counters, timeouts);
-		query_servfail(q);
+		query_servfail(q, DNS_EDE_NONE);
 	}
 }

@@ -10,13 +10,14 @@
 #include "resolve/stages.h"
 
 void
-resolve_send_error(struct resolver *r, const struct dns_query *dq,
-    const struct client *to, size_t limit, int rcode)
+resolve_send_error(struct resolver *r, const struct dns_reply *reply,
+    const struct client *to, int rcode, int ede)
 {
-	struct dns_reply reply;
+	struct dns_reply error = *reply;
 
-	resolve_reply_to(r, dq, limit, &reply);
-	resolve_send(r, to, r->reply_buf, dns_build_error(&reply, rcode,
+	error.ede = ede != DNS_EDE_NONE;
+	error.ede_code = (uint16_t)(error.ede ? ede : 0);
+	resolve_send(r, to, r->reply_buf, dns_build_error(&error, rcode,
 	    r->reply_buf, sizeof(r->reply_buf)));
 }
 

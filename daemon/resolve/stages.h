@@ -75,11 +75,12 @@ bool stage_admit(struct resolver *r, struct request *req);	/* query.c */
 bool stage_merge(struct resolver *r, struct request *req);	/* merge.c */
 bool stage_fetch(struct resolver *r, struct request *req);	/* fetch.c */
 
-/* How to dress a reply to dq within limit. Inline, like resolve_send():
+/* How to dress a reply to dq within limit; ra: whether the pipeline
+ * offers this client recursion (RA, see stage_check). Inline, like resolve_send():
  * both are on the path of every cache hit. */
 static inline void
 resolve_reply_to(const struct resolver *r, const struct dns_query *dq,
-    size_t limit, struct dns_reply *reply)
+    size_t limit, bool ra, struct dns_reply *reply)
 {
 	memset(reply, 0, sizeof(*reply));
 	reply->id = dq->id;
@@ -91,6 +92,7 @@ resolve_reply_to(const struct resolver *r, const struct dns_query *dq,
 	reply->edns_do = dq->edns_do;
 	reply->edns_size = (uint16_t)r->conf->edns_size;
 	reply->limit = limit;
+	reply->ra = ra;
 }
 
 /* Sends through the client's handle; a forgotten handle (ops NULL)
@@ -105,16 +107,18 @@ resolve_send(struct resolver *r, const struct client *to, const uint8_t *msg,
 	counters_count_reply(r->counters, msg, len);
 }
 
-/* reply.c: error replies. query.c: the end of a kept query. */
-void resolve_send_error(struct resolver *r, const struct dns_query *dq,
-    const struct client *to, size_t limit, int rcode);
-void query_servfail(struct query *q);
+/* reply.c: error replies, with an Extended DNS Error (enum dns_ede) or
+ * DNS_EDE_NONE. query.c: the end of a kept query. */
+void resolve_send_error(struct resolver *r, const struct dns_reply *reply,
+    const struct client *to, int rcode, int ede);
+void query_servfail(struct query *q, int ede);
 void query_finish(struct query *q);
 
 /* fetch.c: the outcome of a fetch, for each query waiting for it. */
 struct fetch_outcome {
 	const uint8_t *abuf;		/* NULL: SERVFAIL */
 	size_t alen;
+	int ede;			/* the SERVFAIL's enum dns_ede */
 };
 void query_deliver(struct query *q, const struct fetch_outcome *o);
 void fetch_upstream_done(void *cookie, enum upstream_status status,
