@@ -247,6 +247,28 @@ fuzz_error(const struct dns_query *dq, int rcode)
 	}
 }
 
+/* The BADKEY answer to a signed query: NOTAUTH, within every limit, and
+ * the TSIG record last; or 0 (FORMERR) for a malformed TSIG. */
+static void
+fuzz_badkey(const uint8_t *msg, size_t size, const struct dns_query *dq)
+{
+	size_t limits[3], n = fuzz_limits(dq, limits);
+
+	fuzz_check(dq->tsig >= 12 + dq->question_len && dq->tsig < size);
+	for (size_t i = 0; i < n; i++) {
+		struct dns_reply r = fuzz_reply_to(dq, limits[i]);
+		uint8_t *out = malloc(limits[i]);
+		size_t len = dns_build_badkey(&r, msg, size, dq->tsig, out,
+		    limits[i]);
+		fuzz_check(out != NULL && len <= limits[i]);
+		if (len > 0)
+			fuzz_check((out[3] & 0x0f) == DNS_RCODE_NOTAUTH &&
+			    fuzz_get16(out + 10) == (dq->edns ? 2u : 1u) &&
+			    fuzz_get16(out + len - 6) == 17);
+		free(out);
+	}
+}
+
 /* The query sent upstream: the client's question, RD, AD and CD, our
  * bare OPT last; it must pass our own check. */
 static void
@@ -351,6 +373,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case DNS_QUERY_BADVERS:
 		fuzz_error(&dq, DNS_RCODE_BADVERS);
+		break;
+	case DNS_QUERY_TSIG:
+		fuzz_badkey(data, size, &dq);
 		break;
 	case DNS_QUERY_OK:
 		fuzz_upstream(&dq);

@@ -196,9 +196,9 @@ static const char *
 verdict_name(enum dns_verdict v)
 {
 	static const char *names[] = { "OK", "DROP", "FORMERR", "NOTIMP",
-		"BADVERS" };
+		"BADVERS", "TSIG" };
 
-	return (unsigned)v < 5 ? names[v] : "?";
+	return (unsigned)v < 6 ? names[v] : "?";
 }
 
 /* The reply query.c dresses for dq: our EDNS size, 512 bytes over UDP. */
@@ -232,6 +232,9 @@ run_query(const struct msg *m, struct msg *out)
 	out->n = 0;
 	if (v == DNS_QUERY_OK)
 		out->n = dns_build_upstream(&dq, DNS_EDNS_SIZE, out->b,
+		    sizeof(out->b));
+	else if (v == DNS_QUERY_TSIG)
+		out->n = dns_build_badkey(&r, m->b, m->n, dq.tsig, out->b,
 		    sizeof(out->b));
 	else if (v != DNS_QUERY_DROP)
 		out->n = dns_build_error(&r, rcodes[v], out->b,
@@ -604,12 +607,12 @@ check_query_pointers(void)
 	for (int i = 0; i < 3; i++)
 		put_label(&m, 63);
 	put_label(&m, 48);
-	put(&m, "c00e 00fa 00ff 00000000 0000");
+	put(&m, "c00e 0010 0001 00000000 0000");
 	expect_query(&m, DNS_QUERY_OK, NULL,
 	    "additional: 255 octets once decompressed: accepted");
 	/* www.example.test at 32, mail.www.example.test after it. */
 	query_additional(&m, 2, "03 777777 c00e 0010 0001 00000000 0000 "
-	    "04 6d61696c c020 00fa 00ff 00000000 0000");
+	    "04 6d61696c c020 0010 0001 00000000 0000");
 	expect_query(&m, DNS_QUERY_OK, NULL,
 	    "additional: ordinary compression, two levels deep: accepted");
 
@@ -722,9 +725,10 @@ check_opt(void)
 	query_additional(&m, 2, "c00c 00fa 00ff 00000000 0000 " OPT_1232);
 	expect_query(&m, DNS_QUERY_FORMERR, NULL,
 	    "a TSIG record before the OPT: FORMERR (RFC 8945 5.1: TSIG last)");
-	query_additional(&m, 2, OPT_1232 " c00c 00fa 00ff 00000000 0000");
-	expect_query(&m, DNS_QUERY_OK, NULL,
-	    "a TSIG record last: accepted (check.c answers it BADKEY)");
+	query_additional(&m, 2, OPT_1232 " c00c 00fa 00ff 00000000 0013 "
+	    "01 78 00 000001020304 012c 0000 0000 0000 0000");
+	expect_query(&m, DNS_QUERY_TSIG, NULL,
+	    "a TSIG record last: TSIG (check.c answers it BADKEY)");
 }
 
 /* ---- queries: opcodes, classes, transfers (item 6) ------------------- */

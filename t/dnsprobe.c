@@ -9,8 +9,8 @@
  *        edns=1232 len=64"
  *   dnsprobe -C PORT2 [-t] [-e size] PORT NAME [TYPE]
  *       the same query to both ports; "same" if the answers are equal but
- *       for the ID and the AA bit (which miodnsd clears), else where they
- *       differ
+ *       for the ID, the AA bit (which miodnsd clears) and the RA bit
+ *       (which says what miodnsd offers), else where they differ
  *   dnsprobe -R HEX [-t] PORT
  *       sends the bytes given in hex; prints the summary or "no answer"
  *   dnsprobe -p [-e size] PORT NAME...
@@ -365,9 +365,12 @@ mode_compare(int port, const unsigned char *q, size_t qlen)
 		printf("differ in length: %d vs %d\n", la, lb);
 		return 0;
 	}
-	/* A forwarder clears AA: the upstream is the authority, not us. */
+	/* A forwarder clears AA: the upstream is the authority, not us. RA
+	 * is the forwarder's own offer of recursion, not the upstream's. */
 	a[2] &= ~0x04;
 	b[2] &= ~0x04;
+	a[3] &= ~0x80;
+	b[3] &= ~0x80;
 	for (int i = 2; i < la; i++) {
 		if (a[i] != b[i]) {
 			printf("differ at offset %d: %02x vs %02x\n", i, a[i],

@@ -35,14 +35,16 @@ OPT=00002904d0000000000000
 H0=beef01000001000000000000
 H1=beef01000001000000000001
 H2=beef01000001000000000002
-# The rest of a TSIG-like record after its owner: type 250, class 255.
-RR=00fa00ff000000000000
+# The rest of an additional record after its owner: type TXT, class IN,
+# no rdata. (A TSIG record would make the query signed: NOTAUTH/BADKEY,
+# t/miodnsd-flags.sh.)
+RR=00100001000000000000
 # The replies to ID beef; the answer's TTL counts down in the cache.
 FORMERR_BARE=beef81810000000000000000
 FORMERR_ECHO=beef81810001000000000000$Q
 FORMERR_ECHO_OPT=beef81810001000000000001$Q$OPT
 BADVERS=beef81800001000000000001${Q}00002904d0010000000000
-ANSWER="beef81000001000100000000${Q}c00c00010001????????0004c0000201"
+ANSWER="beef81800001000100000000${Q}c00c00010001????????0004c0000201"
 
 # repeat N TEXT: TEXT N times.
 repeat() {
@@ -171,7 +173,7 @@ both "beefa9840001000000000000$Q" "beef29000001000000000000$Q" \
 	"opcode UPDATE: NOTIMP, with the question"
 nx=$(name_hex nx.example.test)00010001
 like "$(udp "$H1${nx}0000290064000000000000")" \
-	"beef81030001000000010001${nx}*$OPT" \
+	"beef81830001000000010001${nx}*$OPT" \
 	"UDP: EDNS size 100 taken as 512: a 130-byte NXDOMAIN comes whole"
 # Names the built-in localhost. zone answers (local.c): the longest, and
 # one with NUL, '.', 0xff and space in a label.
@@ -236,7 +238,7 @@ while [ $i -le 50 ]; do
 done
 set -- "$@" "beef81000001000000000000$Q" "${H0}c00c00010001" ""
 out=$("$RAW" -t -f -n 51 -T 3000 "$port" "$@")
-is "$(echo "$out" | grep -c '^....8100000100010000')" 50 \
+is "$(echo "$out" | grep -c '^....8180000100010000')" 50 \
 	"TCP: 50 pipelined queries in one write: 50 answers"
 is "$(echo "$out" | cut -c1-4 | grep -v beef | sort -u | wc -l | tr -d ' ')" \
 	50 "each for its own ID"

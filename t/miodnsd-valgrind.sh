@@ -30,7 +30,7 @@ MIODNSD_START_WAIT=30
 start_miodnsd -c "$tmp/conf"
 
 is "$(q a.example.test A +short)" "192.0.2.1" "UDP answer under valgrind"
-like "$(q big.example.test TXT +noedns +ignore)" "*flags: qr tc rd;*" "TC"
+like "$(q big.example.test TXT +noedns +ignore)" "*flags: qr tc rd ra;*" "TC"
 like "$(q huge.example.test TXT +tcp)" "*ANSWER: 16,*" "TCP, from an upstream TCP retry"
 like "$(probe -T 3000 "$port" drop.example.test A)" "rcode=SERVFAIL*" "SERVFAIL at the deadline"
 like "$(probe -R 010201000001000000000000 "$port")" "rcode=FORMERR*" "FORMERR"

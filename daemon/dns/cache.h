@@ -26,7 +26,11 @@
  * cached), answers with an extended RCODE, and anything malformed. The
  * upstream's OPT record and whatever follows it are dropped (RFC 6891
  * 6.1.1: OPT is never cached); the AA bit is cleared, since an answer from
- * a cache is not authoritative.
+ * a cache is not authoritative; and header byte 3 is stored as
+ * dns_relay_flags2() (dns.h) dresses it for the key's clients: RA set
+ * (the pipeline looks the cache up only for clients offered recursion),
+ * CD the key's, the upstream's AD only for a key with AD or DO, so that a
+ * hit needs no change to it.
  *
  * TTLs are clamped into [min_ttl, max_ttl] when stored (a TTL with its top
  * bit set counts as 0, RFC 2181 8). A negative answer's SOA gets the

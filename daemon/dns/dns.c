@@ -177,11 +177,11 @@ dns_parse_question(const uint8_t *msg, size_t len, struct dns_query *q)
 /* The additional section: at most one OPT, owned by the root, with sane
  * options, and at most one TSIG, the last record (RFC 8945 5.1: anywhere
  * else is FORMERR); its offset is kept in q->tsig for dns_build_badkey().
- * Other records are accepted and not forwarded. Sets *badvers for an EDNS
- * version we do not speak. */
+ * Other records are accepted and not forwarded. Sets *verdict to BADVERS
+ * for an EDNS version we do not speak, else to TSIG for a signed query. */
 static bool
 dns_parse_additional(const uint8_t *msg, size_t len, struct dns_query *q,
-    bool *badvers)
+    enum dns_verdict *verdict)
 {
 	size_t off = DNS_HEADER + q->question_len;
 	struct dns_rr rr;
@@ -193,6 +193,8 @@ dns_parse_additional(const uint8_t *msg, size_t len, struct dns_query *q,
 			if (i != 1)
 				return false;
 			q->tsig = rr.start;
+			if (*verdict == DNS_QUERY_OK)
+				*verdict = DNS_QUERY_TSIG;
 		}
 		if (rr.type != DNS_TYPE_OPT)
 			continue;
@@ -201,7 +203,8 @@ dns_parse_additional(const uint8_t *msg, size_t len, struct dns_query *q,
 		q->edns = true;
 		q->edns_size = rr.class;
 		q->edns_do = (rr.ttl & DNS_EDNS_DO) != 0;
-		*badvers = ((rr.ttl >> 16) & 0xff) != 0;
+		if (((rr.ttl >> 16) & 0xff) != 0)
+			*verdict = DNS_QUERY_BADVERS;
 	}
 	return off == len;
 }
@@ -209,7 +212,7 @@ dns_parse_additional(const uint8_t *msg, size_t len, struct dns_query *q,
 enum dns_verdict
 dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
 {
-	bool badvers = false;
+	enum dns_verdict additional = DNS_QUERY_OK;
 
 	memset(q, 0, sizeof(*q));
 	if (len < DNS_HEADER || (msg[2] & DNS_FLAG_QR))
@@ -228,11 +231,11 @@ dns_parse_query(const uint8_t *msg, size_t len, struct dns_query *q)
 	if ((msg[2] >> 3 & 0xf) != 0 || q->qtype == DNS_TYPE_IXFR)
 		return DNS_QUERY_NOTIMP;
 	if (dns_get16(msg + 6) != 0 || dns_get16(msg + 8) != 0 ||
-	    !dns_parse_additional(msg, len, q, &badvers) ||
+	    !dns_parse_additional(msg, len, q, &additional) ||
 	    q->qtype == DNS_TYPE_OPT)
 		return DNS_QUERY_FORMERR;
-	if (badvers)
-		return DNS_QUERY_BADVERS;
+	if (additional != DNS_QUERY_OK)
+		return additional;
 	/* Zone transfers take several messages, which c-ares cannot relay. */
 	if (q->qtype == DNS_TYPE_AXFR || q->qtype == DNS_TYPE_IXFR)
 		return DNS_QUERY_NOTIMP;

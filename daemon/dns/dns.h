@@ -31,6 +31,7 @@ enum dns_verdict {
 	DNS_QUERY_FORMERR,
 	DNS_QUERY_NOTIMP,
 	DNS_QUERY_BADVERS,
+	DNS_QUERY_TSIG,		/* signed: q->tsig is the TSIG's offset */
 };
 
 enum dns_rcode {

@@ -62,12 +62,13 @@ cached_key(struct resolver *r, const struct dns_query *dq,
 
 /* A hit too large for its client: dns_build_answer() cuts it down. */
 static size_t
-cached_truncate(struct resolver *r, const struct dns_reply *reply,
-    size_t hlen)
+cached_truncate(struct resolver *r, struct dns_reply *reply, size_t hlen)
 {
 	size_t len = 0;
 	bool truncated;
 
+	/* Past the access and forwarding stages: recursion is offered. */
+	reply->ra = true;
 	memcpy(r->hit_buf, r->reply_buf, hlen);
 	if (dns_build_answer(reply, r->hit_buf, hlen, r->reply_buf,
 	    sizeof(r->reply_buf), &len, &truncated) < 0)

@@ -27,20 +27,9 @@ check_limit(const struct resolver *r, const struct request *req)
 static bool
 check_reject(struct resolver *r, struct request *req, int rcode)
 {
+	req->reply.ra = resolve_recursion(r, req);
 	resolve_send_error(r, &req->reply, req->from, rcode, DNS_EDE_NONE);
 	return true;
-}
-
-/*
- * Whether this client is offered recursion, which every reply says in RA
- * (RFC 1035 4.1.1): the instance has upstreams and access control lets
- * the client use them. A client that may only see the zones, or an
- * instance with no upstream, gets RA clear, as from NSD or Knot.
- */
-static bool
-check_recursion(const struct resolver *r, const struct request *req)
-{
-	return req->access == ACL_ALLOW && r->upstream->count > 0;
 }
 
 /*
@@ -55,10 +44,12 @@ check_recursion(const struct resolver *r, const struct request *req)
 static bool
 check_tsig(struct resolver *r, struct request *req)
 {
-	size_t len = dns_build_badkey(&req->reply, req->msg, req->len,
-	    req->dq.tsig, r->reply_buf, sizeof(r->reply_buf));
+	size_t len;
 
 	COUNT(r->counters, tsig_refused);
+	req->reply.ra = resolve_recursion(r, req);
+	len = dns_build_badkey(&req->reply, req->msg, req->len,
+	    req->dq.tsig, r->reply_buf, sizeof(r->reply_buf));
 	if (len == 0)
 		return check_reject(r, req, DNS_RCODE_FORMERR);
 	resolve_send(r, req->from, r->reply_buf, len);
@@ -73,11 +64,12 @@ stage_check(struct resolver *r, struct request *req)
 	else
 		COUNT(r->counters, udp_queries);
 	req->verdict = dns_parse_query(req->msg, req->len, &req->dq);
-	resolve_reply_to(r, &req->dq, check_limit(r, req),
-	    check_recursion(r, req), &req->reply);
+	resolve_reply_to(r, &req->dq, check_limit(r, req), &req->reply);
 	switch (req->verdict) {
 	case DNS_QUERY_OK:
-		return req->dq.tsig != 0 && check_tsig(r, req);
+		return false;
+	case DNS_QUERY_TSIG:
+		return check_tsig(r, req);
 	case DNS_QUERY_DROP:
 		COUNT(r->counters, dropped);
 		return true;

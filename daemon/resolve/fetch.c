@@ -52,7 +52,8 @@ query_deliver(struct query *q, const struct fetch_outcome *o)
 		query_servfail(q, o->ede);
 		return;
 	}
-	resolve_reply_to(r, &q->dq, q->limit, true, &reply);
+	resolve_reply_to(r, &q->dq, q->limit, &reply);
+	reply.ra = true;		/* a kept query was offered recursion */
 	if (dns_build_answer(&reply, o->abuf, o->alen, r->reply_buf,
 	    sizeof(r->reply_buf), &len, &truncated) < 0) {
 		query_servfail(q, DNS_EDE_NETWORK_ERROR);
@@ -187,7 +188,8 @@ fetch_check_answer(struct fetch *f, const uint8_t *abuf, size_t alen)
 	bool truncated = false;
 	int rcode;
 
-	resolve_reply_to(r, &f->dq, DNS_MAX_MESSAGE, true, &reply);
+	resolve_reply_to(r, &f->dq, DNS_MAX_MESSAGE, &reply);
+	reply.ra = true;
 	rcode = dns_build_answer(&reply, abuf, alen, r->reply_buf,
 	    sizeof(r->reply_buf), &len, &truncated);
 	if (rcode < 0)

@@ -193,15 +193,19 @@ local_chaos(const struct config *conf, const struct zone_question *q,
 }
 
 /*
- * Answers q when it is ours: a name in one of the zones, or the CHAOS
- * class. Returns the length of the reply written to out (rep says how to
- * dress it: ID, EDNS, size limit), or 0 when q is to be forwarded.
+ * Answers the request's question when it is ours: a name in one of the
+ * zones, or the CHAOS class. Returns the length of the reply written to
+ * out (req->reply says how to dress it: ID, EDNS, size limit; RA is set
+ * here, only once the answer is ours, to keep it off the path of cache
+ * hits), or 0 when the question is to be forwarded.
  */
 static size_t
-local_answer(struct resolver *r, const struct dns_query *q,
-    const struct dns_reply *rep, const struct addr *from, uint8_t *out,
+local_answer(struct resolver *r, struct request *req, uint8_t *out,
     size_t cap)
 {
+	const struct dns_query *q = &req->dq;
+	const struct dns_reply *rep = &req->reply;
+	const struct addr *from = &req->from->addr;
 	struct zone_question zq = { q->question, q->question_len - 4,
 		q->qtype, q->qclass };
 	struct zone_response zr = { .buf = out };
@@ -213,6 +217,7 @@ local_answer(struct resolver *r, const struct dns_query *q,
 	if (q->qclass != ZONE_CLASS_CH && (r->zones == NULL ||
 	    (zone = zone_lookup(r->zones, zq.name, zq.name_len)) == NULL))
 		return 0;
+	req->reply.ra = resolve_recursion(r, req);
 	if ((zr.len = dns_reply_begin(rep, out, cap)) == 0)
 		return 0;
 	/* The answer leaves room for our OPT record. */
@@ -233,8 +238,7 @@ local_answer(struct resolver *r, const struct dns_query *q,
 bool
 stage_local(struct resolver *r, struct request *req)
 {
-	size_t len = local_answer(r, &req->dq, &req->reply, &req->from->addr,
-	    r->reply_buf, sizeof(r->reply_buf));
+	size_t len = local_answer(r, req, r->reply_buf, sizeof(r->reply_buf));
 
 	if (len == 0)
 		return false;

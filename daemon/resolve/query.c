@@ -72,7 +72,8 @@ query_servfail(struct query *q, int ede)
 {
 	struct dns_reply reply;
 
-	resolve_reply_to(q->resolver, &q->dq, q->limit, true, &reply);
+	resolve_reply_to(q->resolver, &q->dq, q->limit, &reply);
+	reply.ra = true;
 	resolve_send_error(q->resolver, &reply, &q->client,
 	    DNS_RCODE_SERVFAIL, ede);
 	query_finish(q);
@@ -103,6 +104,7 @@ query_new(struct resolver *r, struct request *req)
 			log_warnx_limited(&r->busy_log, "%zu queries in "
 			    "flight, the maximum: answering REFUSED",
 			    r->nqueries);
+		req->reply.ra = true;	/* past stage_refused, stage_forward */
 		resolve_send_error(r, &req->reply, req->from,
 		    DNS_RCODE_REFUSED, DNS_EDE_NONE);
 	}

@@ -75,12 +75,12 @@ bool stage_admit(struct resolver *r, struct request *req);	/* query.c */
 bool stage_merge(struct resolver *r, struct request *req);	/* merge.c */
 bool stage_fetch(struct resolver *r, struct request *req);	/* fetch.c */
 
-/* How to dress a reply to dq within limit; ra: whether the pipeline
- * offers this client recursion (RA, see stage_check). Inline, like resolve_send():
+/* How to dress a reply to dq within limit, RA clear: the caller sets
+ * reply->ra where recursion is offered (resolve_recursion()). Inline, like resolve_send():
  * both are on the path of every cache hit. */
 static inline void
 resolve_reply_to(const struct resolver *r, const struct dns_query *dq,
-    size_t limit, bool ra, struct dns_reply *reply)
+    size_t limit, struct dns_reply *reply)
 {
 	memset(reply, 0, sizeof(*reply));
 	reply->id = dq->id;
@@ -92,7 +92,20 @@ resolve_reply_to(const struct resolver *r, const struct dns_query *dq,
 	reply->edns_do = dq->edns_do;
 	reply->edns_size = (uint16_t)r->conf->edns_size;
 	reply->limit = limit;
-	reply->ra = ra;
+}
+
+/*
+ * Whether this client is offered recursion, which every reply says in RA
+ * (RFC 1035 4.1.1): the instance has upstreams and access control lets
+ * the client use them. A client that may only see the zones, or an
+ * instance with no upstream, gets RA clear, as from NSD or Knot. Stages
+ * past stage_refused and stage_forward know the answer is yes; a cache
+ * hit dressed in place needs no RA work at all (cache.c stored it set).
+ */
+static inline bool
+resolve_recursion(const struct resolver *r, const struct request *req)
+{
+	return req->access == ACL_ALLOW && r->upstream->count > 0;
 }
 
 /* Sends through the client's handle; a forgotten handle (ops NULL)
