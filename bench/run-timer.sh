@@ -61,7 +61,7 @@ else
 	iterations=1000000
 	: "${repeats:=3}"
 fi
-modes="startstop round expiry"
+modes="startstop round round-near expiry"
 # Runs of one program for one configuration; its median is recorded.
 inner=5
 cg_iterations=100000
@@ -142,7 +142,7 @@ if have valgrind && have callgrind_annotate; then
 				valgrind --tool=callgrind \
 				    --callgrind-out-file="$tmp/cg.out" \
 				    --collect-atstart=no \
-				    --toggle-collect="timer_measured_$mode" \
+				    --toggle-collect="timer_measured_${mode%-near}" \
 				    "$bin/timer-$lib" -m "$mode" -n "$n" \
 				    -i "$cg_iterations" >"$tmp/cg.txt" 2>"$tmp/cg.err" ||
 					{ cat "$tmp/cg.err" >&2; exit 1; }
@@ -174,8 +174,8 @@ table() {
 	{ v[$3 "," $2 "," $1] = $col; ns[$2] = 1; ms[$3] = 1 }
 	END {
 		nl = split(libs, L, " ")
-		split("startstop round expiry", M, " ")
-		for (mi = 1; mi <= 3; mi++) {
+		split("startstop round round-near expiry", M, " ")
+		for (mi = 1; mi <= 4; mi++) {
 			m = M[mi]
 			if (!(m in ms)) continue
 			printf "\n%s, %s\n\n| N |", title, m

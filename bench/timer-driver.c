@@ -5,8 +5,8 @@
  *   timer-LIB -m MODE -n N [-i ITERATIONS] [-r REPEATS]
  *
  * N timers are pending in every mode, with delays spread uniformly over
- * 100 to 200 s, so that none fires while the modes that do not expect it
- * run. The modes, each printing one line "LIB N MODE ns-per-timer" per
+ * 100 to 200 s (round-near: 10 to 1,000 ms), and no mode but expiry runs
+ * the loop, so none fires where it is not expected. The modes, each printing one line "LIB N MODE ns-per-timer" per
  * repeat:
  *
  *   startstop  one more timer started and stopped at once, ITERATIONS
@@ -18,6 +18,10 @@
  *              (timer_backend_flush: libmio's mio_timers_timeout()), then
  *              all 1,000 stopped: the cost of a timeout that outlives the
  *              round that armed it. Per timer, ITERATIONS / 1000 times.
+ *   round-near round, with every delay (the N timers' and the 1,000's)
+ *              spread over 10 to 1,000 ms instead: libmio keeps timers
+ *              due within about a second in its heap and later ones in
+ *              far slots, so this is the mode where its heap is full.
  *   expiry     the N timers get delays of 0 to 1 ms instead, the driver
  *              waits (untimed) until all are due, and one non-blocking
  *              round of the loop is timed, which fires all N: the cost
@@ -40,11 +44,16 @@
 
 #define SPREAD_BASE (100 * 1000000000ull)
 #define SPREAD_WIDTH (100 * 1000000000ull)
+/* round-near: delays under a second, which libmio keeps in its heap. */
+#define NEAR_BASE (10 * 1000000ull)
+#define NEAR_WIDTH (990 * 1000000ull)
 #define ROUND_TIMERS 1000
 #define DELAYS 4096
 
 size_t timer_fired;
 size_t timer_backend_count;
+
+static uint64_t spread_base = SPREAD_BASE, spread_width = SPREAD_WIDTH;
 
 static uint64_t delays[DELAYS];
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
@@ -72,7 +81,7 @@ static void
 start_background(size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		timer_backend_start(i, SPREAD_BASE + rng_next() % SPREAD_WIDTH);
+		timer_backend_start(i, spread_base + rng_next() % spread_width);
 	timer_backend_flush();
 }
 
@@ -139,7 +148,7 @@ run_expiry(size_t n)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: timer-LIB -m startstop|round|expiry -n N "
+	fprintf(stderr, "usage: timer-LIB -m startstop|round|round-near|expiry -n N "
 	    "[-i iterations] [-r repeats]\n");
 	exit(2);
 }
@@ -147,7 +156,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	const char *mode = NULL;
+	const char *mode = NULL, *label;
 	size_t n = 0, iterations = 1000000, repeats = 1;
 	int c;
 
@@ -162,8 +171,14 @@ main(int argc, char **argv)
 	}
 	if (mode == NULL || n == 0)
 		usage();
+	label = mode;
+	if (strcmp(mode, "round-near") == 0) {
+		mode = "round";
+		spread_base = NEAR_BASE;
+		spread_width = NEAR_WIDTH;
+	}
 	for (size_t i = 0; i < DELAYS; i++)
-		delays[i] = SPREAD_BASE + rng_next() % SPREAD_WIDTH;
+		delays[i] = spread_base + rng_next() % spread_width;
 	timer_backend_count = n + ROUND_TIMERS;
 	timer_backend_setup(timer_backend_count);
 	for (size_t r = 0; r < repeats; r++) {
@@ -191,7 +206,7 @@ main(int argc, char **argv)
 			handled = round ? rounds * ROUND_TIMERS : iterations;
 			per = (double)t0 / (double)handled;
 		}
-		printf("%s\t%zu\t%s\t%.2f\t%zu\n", timer_backend_name, n, mode,
+		printf("%s\t%zu\t%s\t%.2f\t%zu\n", timer_backend_name, n, label,
 		    per, handled);
 	}
 	timer_backend_teardown();

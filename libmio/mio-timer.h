@@ -34,20 +34,23 @@
  * not fire in that same call, even with a delay of 0, so a callback that
  * restarts itself cannot keep mio_timers_run() from returning.
  *
- * Structure. A 4-ary min-heap of (deadline, timer) pairs plus the list of
- * started timers not yet placed in it. Start and stop before the next
- * clock read are O(1); placing a timer and stopping a placed one are
- * O(log n); the heap array doubles in mio_timer_start(), the only call
- * that allocates. Measured at 100,000 pending timers (callgrind, user
- * space, docs/PERFORMANCE.md section 3): a start and stop within a round
- * 61 instructions (libev 131.5, libevent 505, libuv 794), one that
- * outlives its round 172 (libev 177), a timer's expiry 372 (libev 404).
- * A hierarchical wheel measured beside it (bench/timer-wheel.c) costs 59
- * for either start and stop and 11 per expiry, but fires by 1 ms ticks,
- * unordered within a tick, and knows the next deadline only to its slot;
- * the heap keeps nanosecond deadlines, their order and an exact timeout,
- * and the waiting list gives it the wheel's O(1) for timeouts cancelled
- * within their round.
+ * Structure. A 4-ary min-heap of (deadline, timer) pairs for the timers
+ * due within about a second, 256 far slots of 2^30 ns (1.07 s) for later
+ * ones, and the list of started timers not yet placed in either. Start
+ * and stop of a waiting or far timer are O(1); placing a timer in the
+ * heap and stopping it there are O(log n). A far timer moves into the
+ * heap a slot or more before it is due, so the poll wakes once more for a
+ * timer that was far: when the slot before its own begins. The heap array
+ * doubles in mio_timer_start(), the only call that allocates. Measured at
+ * 100,000 pending timers (callgrind, user space, docs/PERFORMANCE.md
+ * section 3), start and stop cost 61 instructions within a round and 92
+ * across one for far timers (libev 131.5 and 177), 172 across one for
+ * near timers (libev 177); an expiry 372 (libev 404). A hierarchical
+ * wheel alone (bench/timer-wheel.c) costs 59 for start and stop and 11
+ * per expiry, but fires by 1 ms ticks, unordered within a tick, and knows
+ * the next deadline only to its slot; the heap keeps nanosecond deadlines,
+ * their order and an exact timeout, and the far slots give it the wheel's
+ * O(1) for the long timeouts that are stopped before they fire.
  *
  * Threads. A timer set and its timers belong to one thread, normally the
  * thread that polls; no function here may be called on one set from two

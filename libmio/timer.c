@@ -1,7 +1,9 @@
 /*
  * timer.c - the timer set of <mio-timer.h>: a 4-ary min-heap of
- * (deadline, timer) pairs, and a list of started timers waiting for the
- * set's next clock read to be given a deadline and placed in the heap.
+ * (deadline, timer) pairs for the timers due within about a second, 256
+ * far slots of 2^30 ns for the later ones, and a list of started timers
+ * waiting for the set's next clock read to be given a deadline and a
+ * place in one or the other.
  *
  * Why the waiting list: reading CLOCK_MONOTONIC (vDSO, TSC) costs about
  * 17-26 ns here, more than a start and a stop of libev's timers together,
@@ -11,6 +13,16 @@
  * at that time plus its delay, which is never early. A timer started and
  * stopped within one round of the loop (a timeout cancelled by the reply
  * it guards) never touches the heap.
+ *
+ * Why far slots: most long timers (idle and request timeouts) are stopped
+ * or restarted long before they are due. A timer due after the slot that
+ * follows the current one is linked into the far slot of its deadline, a
+ * hashed wheel of one level, and is unlinked in O(1) by a stop; only when
+ * the slot before its own begins does it move into the heap, a slot (1.07
+ * s) or more before it is due, so the heap alone decides the order in
+ * which timers fire. A slot serves every lap (256 slots, 4.6 minutes);
+ * the timers of a later lap stay when it is emptied. While far timers
+ * wait, the timeout also ends when the next non-empty slot must move.
  *
  * Why a 4-ary heap with the deadline in the array: a sift compares keys
  * without touching the timers, which at a million timers are cache misses;
@@ -24,8 +36,10 @@
  * comparison.
  *
  * The heap array is grown by doubling in mio_timer_start(), to hold every
- * pending timer, placed or waiting; placing a waiting timer therefore
- * never allocates and never fails. It does not shrink until freed.
+ * pending timer, waiting, far or placed; placing or moving a timer
+ * therefore never allocates and never fails. It does not shrink until
+ * freed. A timer's mio__link is non-NULL exactly while it is on the
+ * waiting list or in a far slot, which unlink alike.
  */
 #include "config.h"
 
@@ -36,6 +50,9 @@
 #include "mio-timer.h"
 
 #define TIMERS_ARITY 4
+/* Far slots: 2^30 ns (1.07 s) wide, 256 of them (4.6 minutes a lap). */
+#define TIMERS_FAR_SHIFT 30
+#define TIMERS_FAR_SLOTS 256
 
 struct timers_entry {
 	uint64_t when;
@@ -50,6 +67,10 @@ struct mio_timers {
 	mio_timer *waiting;      /* singly linked, newest first */
 	uint64_t next_seq;
 	bool running;            /* inside mio_timers_run() */
+	/* Timers due in a later slot than far_done wait in far[slot % 256]
+	 * until the slot before theirs begins; see timers_far_move(). */
+	uint64_t far_done;
+	mio_timer *far[TIMERS_FAR_SLOTS];
 };
 
 static uint64_t
@@ -190,7 +211,7 @@ timers_wait(mio_timers *timers, mio_timer *timer, uint64_t delay_ns)
 	timers->pending++;
 }
 
-/* Unlinks a waiting timer; mio__link is NULL once a timer is placed. */
+/* Unlinks a timer from the waiting list or a far slot. */
 static inline void
 timers_unwait(mio_timer *timer)
 {
@@ -210,18 +231,74 @@ timers_stop_placed(mio_timers *timers, mio_timer *timer)
 	return true;
 }
 
+/* Links a timer into a list through its link pointer: the waiting list
+ * or a far slot, which unlink the same way (timers_unwait). */
+static inline void
+timers_link(mio_timer **head, mio_timer *timer)
+{
+	timer->mio__next = *head;
+	timer->mio__link = head;
+	if (*head != NULL)
+		(*head)->mio__link = &timer->mio__next;
+	*head = timer;
+}
+
+static inline void
+timers_heap_push(mio_timers *timers, mio_timer *timer)
+{
+	timer->mio__link = NULL;
+	timers_sift_up(timers, timers->len++,
+	    (struct timers_entry){.when = timer->mio__when, .timer = timer});
+}
+
 /*
- * Gives every waiting timer its deadline, now plus its delay, and places
- * it in the heap; the array has room, since it holds every pending timer.
- * The list is newest first, so start numbers are handed out backwards:
- * equal deadlines then fire in start order.
+ * Moves to the heap the far timers of every slot up to target, the slot
+ * after the current one: a far timer enters the heap at least one slot
+ * (1.07 s) before it is due. A slot holds the timers of every lap that
+ * maps to it; those of a later lap stay. After a gap of a whole lap or
+ * more, one pass over all slots is enough.
+ */
+static void
+timers_far_move(mio_timers *timers, uint64_t target)
+{
+	uint64_t slot = timers->far_done + 1;
+
+	if (target < slot)
+		return;
+	if (target - slot >= TIMERS_FAR_SLOTS)
+		slot = target - TIMERS_FAR_SLOTS + 1;
+	for (; slot <= target; slot++) {
+		mio_timer **link = &timers->far[slot % TIMERS_FAR_SLOTS];
+		mio_timer *timer;
+
+		while ((timer = *link) != NULL) {
+			if (timer->mio__when >> TIMERS_FAR_SHIFT > target)
+				link = &timer->mio__next;
+			else {
+				timers_unwait(timer);
+				timers_heap_push(timers, timer);
+			}
+		}
+	}
+	timers->far_done = target;
+}
+
+/*
+ * The set's clock read: moves the far timers that come near, then gives
+ * every waiting timer its deadline, now plus its delay, and a start
+ * number, and puts it in the heap, or in a far slot when it is due after
+ * the slot following the current one. The heap array has room, since it
+ * holds every pending timer. The list is newest first, so start numbers
+ * are handed out backwards from a base above any used: equal deadlines
+ * then fire in start order.
  */
 static void
 timers_place_waiting(mio_timers *timers, uint64_t now)
 {
 	mio_timer *timer = timers->waiting;
-	uint64_t seq = timers->next_seq + (timers->pending - timers->len);
+	uint64_t seq = timers->next_seq + timers->pending;
 
+	timers_far_move(timers, (now >> TIMERS_FAR_SHIFT) + 1);
 	timers->next_seq = seq;
 	while (timer != NULL) {
 		mio_timer *next = timer->mio__next;
@@ -231,9 +308,11 @@ timers_place_waiting(mio_timers *timers, uint64_t now)
 			when = UINT64_MAX;
 		timer->mio__when = when;
 		timer->mio__seq = --seq;
-		timer->mio__link = NULL;
-		timers_sift_up(timers, timers->len++,
-		    (struct timers_entry){.when = when, .timer = timer});
+		if (when >> TIMERS_FAR_SHIFT > timers->far_done)
+			timers_link(&timers->far[(when >> TIMERS_FAR_SHIFT) %
+			    TIMERS_FAR_SLOTS], timer);
+		else
+			timers_heap_push(timers, timer);
 		timer = next;
 	}
 	timers->waiting = NULL;
@@ -279,6 +358,9 @@ mio_timers_free(mio_timers *timers)
 		timers->heap[i].timer->mio__set = NULL;
 	for (mio_timer *t = timers->waiting; t != NULL; t = t->mio__next)
 		t->mio__set = NULL;
+	for (size_t slot = 0; slot < TIMERS_FAR_SLOTS; slot++)
+		for (mio_timer *t = timers->far[slot]; t != NULL; t = t->mio__next)
+			t->mio__set = NULL;
 	free(timers->heap);
 	free(timers);
 }
@@ -344,10 +426,38 @@ mio_timer_pending(const mio_timer *timer)
 	return timer != NULL && timer->mio__set != NULL;
 }
 
+/*
+ * The time until the earliest deadline in the heap or, if sooner, until
+ * the next non-empty far slot must move to the heap: slot s moves when
+ * slot s - 1 begins. A slot may hold only timers of a later lap; then the
+ * poll wakes once for nothing, at most once a lap (4.6 minutes).
+ */
+static uint64_t
+timers_left(const mio_timers *timers, uint64_t now)
+{
+	uint64_t left = UINT64_MAX;
+
+	if (timers->len > 0)
+		left = timers->heap[0].when > now ? timers->heap[0].when - now : 0;
+	if (timers->pending == timers->len)
+		return left;
+	for (uint64_t slot = timers->far_done + 1;
+	    slot <= timers->far_done + TIMERS_FAR_SLOTS; slot++) {
+		if (timers->far[slot % TIMERS_FAR_SLOTS] != NULL) {
+			uint64_t move = (slot - 1) << TIMERS_FAR_SHIFT;
+
+			if (move - now < left)
+				left = move - now;
+			break;
+		}
+	}
+	return left;
+}
+
 int
 mio_timers_timeout(mio_timers *timers, struct timespec *out)
 {
-	uint64_t now, left = 0;
+	uint64_t now, left;
 
 	if (timers == NULL || out == NULL)
 		return -EINVAL;
@@ -355,8 +465,7 @@ mio_timers_timeout(mio_timers *timers, struct timespec *out)
 		return -ENOENT;
 	now = timers_clock_ns();
 	timers_place_waiting(timers, now);
-	if (timers->heap[0].when > now)
-		left = timers->heap[0].when - now;
+	left = timers_left(timers, now);
 	out->tv_sec = (time_t)(left / 1000000000u);
 	out->tv_nsec = (long)(left % 1000000000u);
 	return 0;

@@ -150,11 +150,19 @@ timer_timeout_value(void)
 
 	mio_timers_new(&timers);
 	mio_timer_init(&timer, NULL, NULL);
-	mio_timer_start(timers, &timer, 3 * 1000000000ull + 5);
+	mio_timer_start(timers, &timer, 300 * MS + 5);
 	is_errno(mio_timers_timeout(timers, &t), 0, "timeout with a timer");
 	left = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-	ok(left == 3 * 1000000000ull + 5,
+	ok(left == 300 * MS + 5,
 	    "right after placing, the time left is the whole delay (%llu)",
+	    (unsigned long long)left);
+	/* A timer due more than 2.15 s ahead waits in a far slot; the poll
+	 * wakes when the slot before its own begins, to move it. */
+	mio_timer_start(timers, &timer, 3 * 1000000000ull);
+	is_errno(mio_timers_timeout(timers, &t), 0, "timeout, far timer");
+	left = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	ok(left <= 3 * 1000000000ull && left >= 3 * 1000000000ull - (2ull << 30),
+	    "a far timer's timeout is within two slots of its delay (%llu)",
 	    (unsigned long long)left);
 	ok(t.tv_nsec >= 0 && t.tv_nsec < 1000000000L, "tv_nsec is normalised");
 	mio_timer_start(timers, &timer, 0);
@@ -162,7 +170,8 @@ timer_timeout_value(void)
 	ok(t.tv_sec == 0 && t.tv_nsec == 0, "a due timer gives a zero timeout");
 	mio_timer_start(timers, &timer, UINT64_MAX);
 	is_errno(mio_timers_timeout(timers, &t), 0, "timeout, far timer");
-	ok(t.tv_sec > 1000000000L, "a delay of UINT64_MAX saturates, %lld s",
+	ok(t.tv_sec > 0 && t.tv_sec <= 275,
+	    "a delay of UINT64_MAX saturates; the poll wakes within a lap, %lld s",
 	    (long long)t.tv_sec);
 	is_int((long long)mio_timers_run(timers), 0, "and does not fire");
 	mio_timers_free(timers);
@@ -292,7 +301,8 @@ timer_restart_and_stop(mio_poll *poll, mio_events *events)
 	mio_timers_new(&timers);
 	probe_start(timers, &p, 1, 60 * 1000000000ull);
 	mio_timers_timeout(timers, &t);
-	ok(t.tv_sec >= 59, "a minute's timer gives a minute's timeout");
+	ok(t.tv_sec >= 57 && t.tv_sec < 60,
+	    "a minute's timer gives a minute's timeout, less two far slots");
 	p.started = now_ns();
 	is_errno(mio_timer_start(timers, &p.timer, 2 * MS), 0,
 	    "restart of a placed timer");
@@ -564,6 +574,57 @@ timer_ties(void)
 	free(t);
 }
 
+/* Far timers (due more than 2.15 s ahead) wait in slots and move to the
+ * heap a slot before they are due: they fire in order with near ones,
+ * never early; a stopped or restarted far timer is unlinked; one due
+ * after a lap stays pending; freeing the set stops them. */
+static void
+timer_far(mio_poll *poll, mio_events *events)
+{
+	struct probe near, far, stopped, restarted, lap;
+	mio_timers *timers;
+	struct timespec t;
+
+	mio_timers_new(&timers);
+	fire_log_len = 0;
+	probe_start(timers, &far, 1, 2500 * MS);
+	probe_start(timers, &near, 2, 100 * MS);
+	probe_start(timers, &stopped, 3, 2300 * MS);
+	probe_start(timers, &restarted, 4, 2400 * MS);
+	probe_start(timers, &lap, 5, 600 * 1000000000ull);
+	mio_timers_timeout(timers, &t);
+	ok(mio_timer_stop(timers, &stopped.timer), "stop of a far timer is true");
+	restarted.started = now_ns();
+	is_errno(mio_timer_start(timers, &restarted.timer, 2600 * MS), 0,
+	    "restart of a far timer");
+	/* Until the last of the three fires; the ten-minute one stays. */
+	for (int round = 0; round < 20 && restarted.fire_count == 0; round++) {
+		int rc = mio_poll_poll(poll, events,
+		    mio_timers_timeout(timers, &t) == 0 ? &t : NULL);
+		if (rc < 0 && rc != -EINTR)
+			bail("mio_poll_poll: %s", mio_strerror(rc));
+		mio_timers_run(timers);
+	}
+	if (!ok(fire_log_len == 3 && fire_log[0] == 2 && fire_log[1] == 1 &&
+	    fire_log[2] == 4, "near, far and restarted fire in deadline order"))
+		for (size_t i = 0; i < fire_log_len; i++)
+			diag("fired #%zu: timer %d", i, fire_log[i]);
+	ok(far.fire_count == 1 && far.fired - far.started >= 2500 * MS,
+	    "the far timer fires once, not early");
+	ok(restarted.fire_count == 1 &&
+	    restarted.fired - restarted.started >= 2600 * MS,
+	    "the restarted one at its new deadline, not early");
+	is_int(stopped.fire_count, 0, "the stopped one never");
+	if (!ok((mio_timer_pending(&lap.timer) && lap.fire_count == 0) ||
+	    now_ns() - lap.started >= 600 * 1000000000ull,
+	    "a timer ten minutes out is still pending"))
+		diag("pending %d, fired %d times after %llu ms",
+		    mio_timer_pending(&lap.timer), lap.fire_count,
+		    (unsigned long long)(lap.fired - lap.started) / MS);
+	mio_timers_free(timers);
+	ok(!mio_timer_pending(&lap.timer), "freeing the set stops far timers");
+}
+
 /* A poll with nothing registered, its timeout from the set: it returns
  * when the timer is due, not before, and the run fires it. */
 static void
@@ -652,6 +713,7 @@ main(void)
 	timer_callbacks();
 	timer_ties();
 	timer_wakes_poll(poll, events);
+	timer_far(poll, events);
 	timer_recipe_with_events(poll, events);
 	timer_million(poll, events);
 	timer_million_order();
