@@ -33,6 +33,11 @@
  *       accept queue does not stall the rest), held for -T ms or until
  *       killed; prints "open N" once they are made. With NAME, each
  *       connection that is up sends one query for it (busy, not idle)
+ *   dnsprobe -F COUNT -U UPORT PORT NAME
+ *       COUNT forged answers for NAME (A 203.0.113.66, random IDs) from a
+ *       raw socket, claiming to come from 127.0.0.1 port UPORT, sent to
+ *       127.0.0.1 at random ports from 1024 up, or at PORT if it is not 0;
+ *       prints "forged N"; exits 77 without the right to raw sockets
  *   dnsprobe -c COUNT PORT
  *       COUNT TCP connections at once, each sending one query; prints
  *       "answered N closed N"
@@ -73,7 +78,7 @@ struct opts {
 	const char *raw;
 	bool pipeline, idle;
 	bool elapsed;		/* -E: the exchange's time on stderr */
-	int flood, conns, same, window, hold;
+	int flood, conns, same, window, hold, forge, forge_from;
 	const char *server, *source;	/* -a, -b: IPv4 addresses */
 };
 
@@ -537,6 +542,66 @@ mode_same(int port, const char *name, int type)
 	return 0;
 }
 
+/* One forged answer for name: the query's header and question with QR,
+ * RD and RA, and one A record 203.0.113.66 pointing at the question. */
+static size_t
+forge_answer(unsigned char *buf, const char *name, int id)
+{
+	static const unsigned char rr[16] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 1,
+		0x2c, 0, 4, 203, 0, 113, 66 };
+	size_t len = make_query(buf, name, 1, id);
+
+	buf[2] = 0x81;
+	buf[3] = 0x80;
+	buf[7] = 1;
+	memcpy(buf + len, rr, sizeof(rr));
+	return len + sizeof(rr);
+}
+
+static int
+mode_forge(int port, const char *name)
+{
+	unsigned char pkt[600];
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW), sent = 0;
+	unsigned seed = (unsigned)now_ms();
+
+	if (fd < 0) {
+		perror("dnsprobe: raw socket");
+		return 77;
+	}
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < o.forge; i++) {
+		uint16_t dport = port != 0 ? (uint16_t)port :
+		    (uint16_t)(1024 + rand_r(&seed) % 64512);
+		size_t dlen = forge_answer(pkt + 28, name, rand_r(&seed) & 0xffff);
+		size_t total = 28 + dlen;
+
+		/* IPv4 header (the kernel fills in its ID and checksum), then
+		 * UDP without a checksum, which IPv4 allows. */
+		memset(pkt, 0, 28);
+		pkt[0] = 0x45;
+		pkt[2] = (unsigned char)(total >> 8);
+		pkt[3] = (unsigned char)total;
+		pkt[8] = 64;
+		pkt[9] = IPPROTO_UDP;
+		memcpy(pkt + 12, &to.sin_addr, 4);
+		memcpy(pkt + 16, &to.sin_addr, 4);
+		pkt[20] = (unsigned char)(o.forge_from >> 8);
+		pkt[21] = (unsigned char)o.forge_from;
+		pkt[22] = (unsigned char)(dport >> 8);
+		pkt[23] = (unsigned char)dport;
+		pkt[24] = (unsigned char)((8 + dlen) >> 8);
+		pkt[25] = (unsigned char)(8 + dlen);
+		if (sendto(fd, pkt, total, 0, (struct sockaddr *)&to,
+		    sizeof(to)) == (ssize_t)total)
+			sent++;
+	}
+	close(fd);
+	printf("forged %d\n", sent);
+	return 0;
+}
+
 static int
 mode_idle(int port)
 {
@@ -710,7 +775,7 @@ main(int argc, char **argv)
 	size_t qlen;
 	int ch, port;
 
-	while ((ch = getopt(argc, argv, "6a:b:C:c:DEe:f:H:Ii:pR:S:sT:tw:z:")) !=
+	while ((ch = getopt(argc, argv, "6a:b:C:c:DEe:F:f:H:Ii:pR:S:sT:tU:w:z:")) !=
 	    -1) {
 		switch (ch) {
 		case 'w': o.window = atoi(optarg); break;
@@ -718,6 +783,8 @@ main(int argc, char **argv)
 		case 'b': o.source = optarg; break;
 		case 'S': o.same = atoi(optarg); break;
 		case 'H': o.hold = atoi(optarg); break;
+		case 'F': o.forge = atoi(optarg); break;
+		case 'U': o.forge_from = atoi(optarg); break;
 		case '6': o.v6 = true; break;
 		case 'C': o.compare_port = atoi(optarg); break;
 		case 'c': o.conns = atoi(optarg); break;
@@ -747,6 +814,8 @@ main(int argc, char **argv)
 		return mode_idle(port);
 	if (o.conns > 0)
 		return mode_conns(port);
+	if (o.forge > 0 && optind < argc)
+		return mode_forge(port, argv[optind]);
 	if (o.hold > 0)
 		return mode_hold(port, optind < argc ? argv[optind] : NULL);
 	if (o.fuzz > 0)

@@ -5,7 +5,8 @@
 # loopback interface also carries 192.0.2.1, 198.51.100.1 and 203.0.113.1
 # (RFC 5737 documentation prefixes), so that clients in three prefixes
 # can talk to miodnsd and nothing can leave the namespace. Without root or
-# unshare it skips.
+# unshare it skips. Last, forged answers from a raw socket: in the
+# namespace they can reach no process but ours.
 set -u
 if [ -z "${MIODNSD_IN_NETNS:-}" ]; then
 	if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null 2>&1 ||
@@ -114,6 +115,43 @@ is "$(probe -T 1000 -S 500 "$port" localhost A)" \
 	"loopback is not limited"
 ok $([ "$(stat rrl-truncated)" -ge 190 ]; echo $?) "rrl-truncated counted"
 ok $([ "$(stat rrl-dropped)" -ge 190 ]; echo $?) "rrl-dropped counted"
+stop_miodnsd
+is "$miodnsd_rc" 0 "miodnsd exits 0"
+
+# Forged answers from a raw socket, claiming the upstream's address and
+# port: 1,500 identical queries for a name the stub answers 500 ms late,
+# and meanwhile 20,000 forged answers (A 203.0.113.66, random IDs) at
+# random ports, and 2,000 more at the port of the query before, handed to
+# the attacker. Nobody may get the forged address.
+: >"$tmp/stub.log"
+start_stub -v
+start_miodnsd -u "127.0.0.1:$stub_port" --builtin-zones localhost
+probe "$port" q1.load.example.test A >/dev/null
+old=$(sed -n 's/^stub: udp from port \([0-9]*\) .*/\1/p' "$tmp/stub.log" |
+	tail -n 1)
+"$PROBE" -T 3000 -S 1500 "$port" delay500.example.test A >"$tmp/victims" &
+victims=$!
+test_pids="$test_pids $victims"
+# First, at the port of the query in flight, answers to another
+# question: they reach its socket and are dropped (wrong ID), which
+# upstream-stray shows.
+wait_for "grep -q 'udp delay500' '$tmp/stub.log'"
+now=$(grep -B1 'udp delay500' "$tmp/stub.log" |
+	sed -n 's/^stub: udp from port \([0-9]*\) .*/\1/p' | tail -n 1)
+forged_now=$(probe -F 200 -U "$stub_port" "$now" other.example.test)
+forged=$(probe -F 20000 -U "$stub_port" 0 delay500.example.test)
+forged_old=$(probe -F 2000 -U "$stub_port" "$old" delay500.example.test)
+wait "$victims"
+is "$forged $forged_old $forged_now" "forged 20000 forged 2000 forged 200" \
+	"22,200 forged answers sent from a raw socket"
+# A burst that fast overflows the socket's buffer: not all of it arrives.
+ok $([ "$(stat upstream-stray)" -ge 100 ]; echo $?) \
+	"those that reached the live port were dropped as stray ($(stat upstream-stray) of 200)"
+is "$(cat "$tmp/victims")" \
+	"sent 1500 noerror 64 servfail 1436 refused 0 truncated 0 other 0 none 0" \
+	"the 1,500 clients: 64 answered, the rest SERVFAIL past max-waiters"
+is "$(q +short delay500.example.test A)" "192.0.2.1" \
+	"the answer they got and the cache kept is the upstream's, not the forged one"
 stop_miodnsd
 is "$miodnsd_rc" 0 "miodnsd exits 0"
 
