@@ -240,7 +240,12 @@ fuzz_check_head(const uint8_t *out, size_t len, const struct dns_reply *r,
 	fuzz_check(len >= qend && len <= r->limit);
 	fuzz_check(fuzz_get16(out) == r->id && fuzz_get16(out + 4) == 1);
 	fuzz_check(out[2] == ((a[2] & ~0x05) | (r->flags1 & 0x01) |
-	    (tc ? 0x02 : 0)) && out[3] == a[3]);
+	    (tc ? 0x02 : 0)));
+	/* Byte 3 (RFC 6840 5.7-5.8): the upstream's RCODE, RA ours, CD the
+	 * client's, the upstream's AD only for a client with AD or DO. */
+	fuzz_check(out[3] == ((a[3] & 0x0f) | (r->ra ? 0x80 : 0) |
+	    (r->flags2 & 0x10) | ((a[3] & 0x20) && ((r->flags2 & 0x20) ||
+	    r->edns_do) ? 0x20 : 0)));
 	fuzz_check(memcmp(out + 12, r->question, r->question_len) == 0);
 	if (r->edns) {
 		const uint8_t *opt = out + len - DNS_OPT_LEN;
@@ -348,7 +353,7 @@ fuzz_ask(const uint8_t *q, size_t qlen, const uint8_t *a, size_t alen)
 			.flags2 = dq.flags2, .question = dq.question,
 			.question_len = dq.question_len, .edns = dq.edns,
 			.edns_do = dq.edns_do, .edns_size = DNS_EDNS_SIZE,
-			.limit = limit };
+			.limit = limit, .ra = (i & 1) != 0 };
 		fuzz_dress(&r, a, alen, limit, strict);
 		fuzz_dress(&r, a, alen, FUZZ_REPLY_CAP, strict);
 	}

@@ -164,7 +164,7 @@ fuzz_reply_to(const struct dns_query *dq, size_t limit)
 		.flags2 = dq->flags2, .question = dq->question,
 		.question_len = dq->question_len, .edns = dq->edns,
 		.edns_do = dq->edns_do, .edns_size = DNS_EDNS_SIZE,
-		.limit = limit };
+		.limit = limit, .ra = true };
 
 	return r;
 }
@@ -264,7 +264,7 @@ fuzz_badkey(const uint8_t *msg, size_t size, const struct dns_query *dq)
 		if (len > 0)
 			fuzz_check((out[3] & 0x0f) == DNS_RCODE_NOTAUTH &&
 			    fuzz_get16(out + 10) == (dq->edns ? 2u : 1u) &&
-			    fuzz_get16(out + len - 6) == 17);
+			    fuzz_get16(out + len - 4) == 17);
 		free(out);
 	}
 }
@@ -347,7 +347,8 @@ fuzz_relay(const struct dns_query *dq, unsigned count)
 		    &len, &tc) == 3);
 		fuzz_check_reply(out, len, &r, 0);
 		fuzz_check(tc == !fits && ((out[2] & 0x02) != 0) == tc &&
-		    (out[2] & 0x04) == 0 && out[3] == 0x83);
+		    (out[2] & 0x04) == 0 &&
+		    out[3] == (0x83 | (dq->flags2 & 0x10)));
 		fuzz_check(len == (fits ? alen : 12 + dq->question_len) +
 		    reserve);
 		fuzz_check(fuzz_get16(out + 6) == (fits ? count : 0));
