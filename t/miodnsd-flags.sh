@@ -48,6 +48,16 @@ is "$(flags +cdflag b.example.test A)" "qr rd ra cd" \
 	"CD copied from the query to the reply"
 is "$(flags +adflag c.example.test A)" "qr rd ra" \
 	"AD: not set by a forwarder that validates nothing"
+# The stub sets AD on ad.example.test: relayed to clients that set AD or
+# DO (RFC 6840 5.7-5.8), cleared for the others, from upstream or cache.
+for pass in upstream cache; do
+	is "$(flags +noadflag ad.example.test A)" "qr rd ra" \
+		"AD from upstream ($pass): cleared for a client without AD or DO"
+	is "$(flags +adflag ad.example.test A)" "qr rd ra ad" \
+		"AD from upstream ($pass): relayed to a client that set AD"
+	is "$(flags +noadflag +dnssec ad.example.test A)" "qr rd ra ad" \
+		"AD from upstream ($pass): relayed to a DO client"
+done
 is "$(status -y "$key" localhost A)" "NOTAUTH" \
 	"TSIG, unknown key, local zone: NOTAUTH"
 like "$(q -y "$key" localhost A)" "*TSIG*BADKEY*" "with TSIG error BADKEY"

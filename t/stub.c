@@ -305,7 +305,8 @@ zone_is_host(const char *label)
 {
 	return strcmp(label, "a") == 0 || strcmp(label, "mail") == 0 ||
 	    strcmp(label, "split") == 0 || strcmp(label, "tc") == 0 ||
-	    strcmp(label, "drop") == 0 || strncmp(label, "delay", 5) == 0;
+	    strcmp(label, "drop") == 0 || strncmp(label, "delay", 5) == 0 ||
+	    strcmp(label, "ad") == 0;
 }
 
 static void
@@ -518,6 +519,9 @@ stub_respond(struct stub *s, const uint8_t *p, size_t len, bool tcp,
 		an = ns = 0;
 	}
 	m->buf[3] = (uint8_t)rcode;
+	/* "ad": an answer the stub claims to have validated. */
+	if (strncmp(q.name, "ad.", 3) == 0)
+		m->buf[3] |= 0x20;
 	set16(m, 6, (uint16_t)an);
 	set16(m, 8, (uint16_t)ns);
 	if (q.edns) {

@@ -19,6 +19,7 @@
  *   drop            no answer at all
  *   delayN          the answer of "a" after N milliseconds (delay300)
  *   split           over TCP, the answer written one byte at a time
+ *   ad              the answer of "a", with AD set (validated, it claims)
  *   tc              over UDP, always an empty answer with TC set
  *   formerr         FORMERR without an OPT record
  *   anything else   NXDOMAIN with the zone's SOA; names outside the zone
