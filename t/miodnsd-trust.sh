@@ -51,6 +51,11 @@ is "$out" "sent 1500 noerror 64 servfail 1436 refused 0 truncated 0 other 0 none
 is "$((c1 - c0 - 1))" 1 "exactly one upstream query"
 is "$(stat merged)" 63 "merged=63"
 is "$(stat servfail-waiters)" 1436 "servfail-waiters=1436"
+kill -USR1 "$miodnsd_pid"
+wait_for "grep -q 'servfail (max-waiters) 1436' '$log'"
+like "$(grep 'trust: ' "$log" | tail -n 1)" \
+	"*access refused 0, denied 0;*servfail (max-waiters) 1436; upstream ports 1,*" \
+	"SIGUSR1 logs the same counters"
 stop_miodnsd
 is "$miodnsd_rc" 0 "miodnsd exits 0"
 

@@ -254,9 +254,16 @@ stats_log(const struct counters *c)
 	    "bad answers %llu; udp send failures %llu", U(c->upstream_sent),
 	    U(c->upstream_retries), U(c->upstream_timeouts),
 	    U(c->upstream_bad_answers), U(c->udp_send_failed));
-	log_info("tcp: %llu open, %llu accepted, %llu refused, %llu idle-closed",
-	    U(c->tcp_open), U(c->tcp_accepted), U(c->tcp_refused),
-	    U(c->tcp_idle_closed));
+	log_info("tcp: %llu open, %llu accepted, %llu refused, %llu idle-closed, "
+	    "%llu evicted, %llu shed", U(c->tcp_open), U(c->tcp_accepted),
+	    U(c->tcp_refused), U(c->tcp_idle_closed), U(c->tcp_evicted),
+	    U(c->tcp_shed));
+	log_info("trust: access refused %llu, denied %llu; ratelimit "
+	    "truncated %llu, dropped %llu; servfail (max-waiters) %llu; "
+	    "upstream ports %llu, stray %llu", U(c->access_refused),
+	    U(c->access_denied), U(c->rrl_truncated), U(c->rrl_dropped),
+	    U(c->servfail_waiters), U(c->upstream_ports),
+	    U(c->upstream_stray));
 	if (c->tls_handshakes + c->tls_failures + c->tls_upstream_handshakes +
 	    c->tls_upstream_failures > 0)
 		log_info("tls: %llu handshakes (%llu resumed), %llu failed; "
