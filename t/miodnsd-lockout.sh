@@ -14,9 +14,11 @@ stat() {
 		tr ' ' '\n' | sed -n "s/^\"$1=\([0-9]*\)\"\$/\1/p"
 }
 
-# tcp_probe: one TCP query for a.example.test; sets out and ms.
+# tcp_probe [MS [NAME]]: one TCP query for NAME (a.example.test, which is
+# forwarded), waiting MS (3000) for its answer; sets out and ms.
 tcp_probe() {
-	out=$(probe -E -t -T 3000 "$port" a.example.test A 2>"$tmp/elapsed")
+	out=$(probe -E -t -T "${1:-3000}" "$port" "${2:-a.example.test}" A \
+		2>"$tmp/elapsed")
 	ms=$(cat "$tmp/elapsed")
 }
 
@@ -70,8 +72,12 @@ is "$(grep -c 'out of descriptors' "$log")" 1 "logged once"
 unhold
 start=$(now_ms)
 answered=1
+# localhost. is answered by miodnsd itself: what is measured is TCP
+# accepting again, not whether a descriptor is free yet for an upstream
+# socket (the attacker's connections with queries in flight keep theirs
+# until the deadline; under ASan, forwarding takes longer to recover).
 while [ $(($(now_ms) - start)) -lt 2000 ]; do
-	tcp_probe
+	tcp_probe 400 localhost
 	case "$out" in
 	rcode=NOERROR*) answered=0; break ;;
 	esac
