@@ -65,6 +65,10 @@ stage_check(struct resolver *r, struct request *req)
 		COUNT(r->counters, udp_queries);
 	req->verdict = dns_parse_query(req->msg, req->len, &req->dq);
 	resolve_reply_to(r, &req->dq, check_limit(r, req), &req->reply);
+	/* The common case first, out of the switch: it saves a cache hit
+	 * the three instructions the switch's compare chain costs it. */
+	if (req->verdict == DNS_QUERY_OK)
+		return false;
 	switch (req->verdict) {
 	case DNS_QUERY_OK:
 		return false;
