@@ -194,7 +194,8 @@ MIO_ARES_EXTERN size_t mio_ares_socket_count(const mio_ares *ma);
  * outgoing-range does: c-ares 1.18 would send every query in flight to a
  * server from one socket, and so from one port. The socket takes only the
  * answer whose source is the server's address and port and whose ID is the
- * query's (c-ares then checks the ID and question again), and is closed
+ * query's, and whose question is the query's (name in any case, type and
+ * class), and is closed
  * after it, or when c-ares closes its server's sockets, or once the
  * query's last attempt has timed out (the channel's timeout doubled per
  * try, as c-ares 1.18 does). ICMP errors are not reported to c-ares (it
@@ -215,7 +216,7 @@ MIO_ARES_EXTERN int mio_ares_use_fresh_ports(mio_ares *ma, size_t max_sockets);
 struct mio_ares_port_stats {
 	unsigned long long sockets;	/* query sockets opened */
 	unsigned long long answers;	/* answers handed to c-ares */
-	unsigned long long stray;	/* datagrams dropped: short, wrong ID */
+	unsigned long long stray;	/* dropped: wrong ID or question */
 	unsigned long long socket_errors; /* ICMP errors and such, ignored */
 	unsigned long long bind_retries; /* random ports found taken */
 	unsigned long long evicted;	/* closed early to make room */

@@ -17,7 +17,13 @@
  * c) c-ares closes a server's sockets, the handle included, when its last
  *    query ends or the server broke; the query sockets of that handle go
  *    with it, as nothing can be waiting for their answers any more.
- * d) ICMP errors (ECONNREFUSED on a connected socket) are not handed to
+ * d) A datagram is handed to c-ares only if its ID and question (name in
+ *    any case, type, class; compared as a hash) are the query's: c-ares
+ *    1.18 checks them too, but drops a mismatch silently, and the socket
+ *    would then be closed as answered. Checked here, a forgery that guessed
+ *    the ID but not the question is stray, and the real answer still gets
+ *    in.
+ * e) ICMP errors (ECONNREFUSED on a connected socket) are not handed to
  *    c-ares: it would take them as the whole server being broken and fail
  *    every query in flight to it (handle_error()), and an ICMP message is
  *    as easy to forge as an answer. The query times out instead and the
@@ -64,6 +70,7 @@ struct ports_socket {
 	int fd;				/* -1 while free */
 	unsigned generation;
 	uint16_t id;			/* the query's, as sent */
+	uint64_t question;		/* its question's hash (note d) */
 	struct ports_handle *handle;
 	int64_t expires_ms;
 	uint32_t older, newer;		/* the age list, or the free list */
@@ -294,21 +301,51 @@ ports_link_newest(struct mio__ares_ports *p, uint32_t index)
 	p->live++;
 }
 
-/* The query's ID: its first two bytes, wherever c-ares split them. */
+/* A hash of a message's one question: its name in lower case, type and
+ * class (FNV-1a); false if it has not exactly one, uncompressed. */
 static bool
-ports_query_id(const struct iovec *iov, int iovcnt, uint16_t *id)
+ports_question_hash(const unsigned char *msg, size_t len, uint64_t *out)
 {
-	unsigned char b[2];
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t at = 12, end;
+
+	if (len < 12 || msg[4] != 0 || msg[5] != 1)
+		return false;
+	while (at < len && msg[at] != 0) {
+		if (msg[at] >= 64)
+			return false;
+		at += 1u + msg[at];
+	}
+	if (at + 5 > len)
+		return false;
+	for (end = at + 5, at = 12; at < end; at++) {
+		unsigned char c = msg[at];
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) *
+		    0x100000001b3ULL;
+	}
+	*out = h;
+	return true;
+}
+
+/* The query's ID and question, wherever c-ares split its bytes. */
+static bool
+ports_query_key(const struct iovec *iov, int iovcnt, uint16_t *id,
+    uint64_t *question)
+{
+	unsigned char buf[512];
 	size_t have = 0;
 
-	for (int i = 0; i < iovcnt && have < 2; i++) {
-		const unsigned char *base = iov[i].iov_base;
+	for (int i = 0; i < iovcnt && have < sizeof(buf); i++) {
+		size_t n = iov[i].iov_len < sizeof(buf) - have ?
+		    iov[i].iov_len : sizeof(buf) - have;
 
-		for (size_t j = 0; j < iov[i].iov_len && have < 2; j++)
-			b[have++] = base[j];
+		memcpy(buf + have, iov[i].iov_base, n);
+		have += n;
 	}
-	*id = (uint16_t)(b[0] << 8 | b[1]);
-	return have == 2;
+	if (!ports_question_hash(buf, have, question))
+		return false;
+	*id = (uint16_t)(buf[0] << 8 | buf[1]);
+	return true;
 }
 
 /* Sends one query on a fresh socket; the result is asendv()'s. */
@@ -318,11 +355,13 @@ ports_send(struct mio__ares_ports *p, struct ports_handle *h,
 {
 	struct ports_socket *s;
 	uint32_t index;
+	uint64_t question;
 	uint16_t id;
 	ssize_t sent;
 	int fd, rc;
 
-	if (h->server_len == 0 || !ports_query_id(iov, iovcnt, &id)) {
+	if (h->server_len == 0 ||
+	    !ports_query_key(iov, iovcnt, &id, &question)) {
 		errno = h->server_len == 0 ? ENOTCONN : EINVAL;
 		return -1;
 	}
@@ -334,6 +373,7 @@ ports_send(struct mio__ares_ports *p, struct ports_handle *h,
 	s = &p->sockets[index];
 	s->fd = fd;
 	s->id = id;
+	s->question = question;
 	s->handle = h;
 	s->expires_ms = ports_now_ms() + p->lifetime_ms;
 	ports_link_newest(p, index);
@@ -534,6 +574,18 @@ ports_deliver(struct mio__ares_ports *p, struct ports_handle *h, size_t len)
 	p->pending_handle = NULL;
 }
 
+/* Whether a datagram is the answer to s's query: its ID and question. */
+static bool
+ports_is_answer(const struct ports_socket *s, const unsigned char *msg,
+    size_t len)
+{
+	uint64_t question;
+
+	return len >= 12 && (msg[0] << 8 | msg[1]) == s->id &&
+	    ports_question_hash(msg, len, &question) &&
+	    question == s->question;
+}
+
 void
 mio__ares_ports_event(struct mio__ares_ports *p, mio_token token)
 {
@@ -546,12 +598,12 @@ mio__ares_ports_event(struct mio__ares_ports *p, mio_token token)
 		if ((len = recv(s->fd, p->buf, sizeof(p->buf), 0)) < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
-			p->stats.socket_errors++;	/* note d */
+			p->stats.socket_errors++;	/* note e */
 			continue;
 		}
-		/* The kernel checked the source (connect()); the ID is ours
-		 * to check, the question c-ares'. */
-		if (len < 12 || (p->buf[0] << 8 | p->buf[1]) != s->id) {
+		/* The kernel checked the source (connect()); the ID and
+		 * question are ours to check (note d). */
+		if (!ports_is_answer(s, p->buf, (size_t)len)) {
 			p->stats.stray++;
 			continue;
 		}
