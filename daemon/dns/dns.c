@@ -78,7 +78,8 @@ dns_set16(uint8_t *p, uint16_t v)
  * Returns the offset just after the name at off, or 0 if the name is
  * malformed: a reserved label type, a label or pointer running past the
  * end, a pointer that does not go backwards past everything read so far,
- * or more than 255 octets. With compressed false, any pointer is an error.
+ * or more than 255 octets. Questions, which have no pointers, use
+ * dns_skip_plain() below.
  *
  * After a pointer the name must also end before that pointer: otherwise a
  * kept record's owner could read forward into bytes the relay later drops
@@ -88,7 +89,7 @@ dns_set16(uint8_t *p, uint16_t v)
  * fuzz/dns-query-fuzz.c: 8169-hop chains took 74 ms a message).
  */
 static size_t
-dns_skip_name(const uint8_t *msg, size_t len, size_t off, bool compressed)
+dns_skip_name(const uint8_t *msg, size_t len, size_t off)
 {
 	size_t end = 0, floor = off, total = 0;
 	unsigned hops = 0;
@@ -98,7 +99,7 @@ dns_skip_name(const uint8_t *msg, size_t len, size_t off, bool compressed)
 			return 0;
 		uint8_t label = msg[off];
 		if ((label & 0xc0) == 0xc0) {
-			if (!compressed || off + 1 >= len || ++hops > 127)
+			if (off + 1 >= len || ++hops > 127)
 				return 0;
 			size_t target =
 			    (size_t)(label & 0x3f) << 8 | msg[off + 1];
@@ -121,11 +122,34 @@ dns_skip_name(const uint8_t *msg, size_t len, size_t off, bool compressed)
 	}
 }
 
+/*
+ * dns_skip_name() without pointers, for questions: the offset just after
+ * the uncompressed name at off, or 0. A name may end no later than len
+ * and 255 octets after off, so one bound serves both tests, and a label
+ * is a load, two compares and an add: this runs on every query, and the
+ * general loop above cost 84 instructions a cache hit on its own.
+ */
+static size_t
+dns_skip_plain(const uint8_t *msg, size_t len, size_t off)
+{
+	size_t limit = off + 255 < len ? off + 255 : len;
+
+	while (off < limit) {
+		uint8_t label = msg[off];
+		if (label == 0)
+			return off + 1;
+		if (label > 63)
+			return 0;
+		off += 1 + (size_t)label;
+	}
+	return 0;
+}
+
 /* Reads the record at *off and advances past it; false if malformed. */
 static bool
 dns_next_rr(const uint8_t *msg, size_t len, size_t *off, struct dns_rr *rr)
 {
-	size_t p = dns_skip_name(msg, len, *off, true);
+	size_t p = dns_skip_name(msg, len, *off);
 
 	if (p == 0 || p + 10 > len)
 		return false;
@@ -164,7 +188,7 @@ dns_parse_question(const uint8_t *msg, size_t len, struct dns_query *q)
 
 	if (dns_get16(msg + 4) != 1)
 		return false;
-	end = dns_skip_name(msg, len, DNS_HEADER, false);
+	end = dns_skip_plain(msg, len, DNS_HEADER);
 	if (end == 0 || end + 4 > len)
 		return false;
 	q->question = msg + DNS_HEADER;
@@ -418,7 +442,7 @@ dns_put_badkey_tsig(const uint8_t *msg, size_t len, size_t tsig,
 	size_t off = tsig, alg_end, mac_end, n, rdata;
 
 	if (!dns_next_rr(msg, len, &off, &rr) ||
-	    (alg_end = dns_skip_name(msg, rr.end, rr.rdata, true)) == 0 ||
+	    (alg_end = dns_skip_name(msg, rr.end, rr.rdata)) == 0 ||
 	    alg_end + 10 > rr.end ||
 	    (mac_end = alg_end + 10 + dns_get16(msg + alg_end + 8)) + 6 >
 	    rr.end)
@@ -559,7 +583,7 @@ dns_build_answer(const struct dns_reply *r, const uint8_t *answer,
 	    (answer[2] >> 3 & 0xf) != 0 || dns_get16(answer + 4) != 1 ||
 	    r->question == NULL)
 		return -1;
-	qend = dns_skip_name(answer, alen, DNS_HEADER, false);
+	qend = dns_skip_plain(answer, alen, DNS_HEADER);
 	if (qend == 0 || qend + 4 - DNS_HEADER != r->question_len ||
 	    qend + 4 > alen ||
 	    !dns_walk_answer(answer, alen, r->question_len, &l) ||
