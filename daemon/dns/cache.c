@@ -277,21 +277,47 @@ cache_name_ok(const uint8_t *qname, size_t qname_len)
 }
 
 /*
+ * The last, partial word of a name of qname_len octets, as memcpy() of
+ * its rest octets into a zeroed word would read it. When the name has
+ * eight octets or more, one load of the eight that end it and a shift
+ * do that without a call: a variable-length memcpy() cost more than the
+ * hashing of the word on every cache hit.
+ */
+static uint64_t
+cache_tail_word(const uint8_t *qname, size_t qname_len, size_t rest)
+{
+	uint64_t word = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (qname_len >= 8) {
+		memcpy(&word, qname + qname_len - 8, 8);
+		return word >> (8 * (8 - rest));
+	}
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	if (qname_len >= 8) {
+		memcpy(&word, qname + qname_len - 8, 8);
+		return word << (8 * (8 - rest));
+	}
+#endif
+	memcpy(&word, qname + qname_len - rest, rest);
+	return word;
+}
+
+/*
  * The name is copied, lower-cased and hashed eight octets at a time, the
  * last word padded with zeros; the final block carries the name's length
  * (which makes the padding unambiguous), type, class and flags. Words are
- * read in host order: a hash never leaves the process.
+ * read in host order: a hash never leaves the process. Every word is
+ * stored whole: key->name has a spare octet for the last one's padding.
  */
-int
-cache_key_init(struct cache_key *key, const struct cache *cache,
+static void
+cache_key_fill(struct cache_key *key, const struct cache *cache,
     const uint8_t *qname, size_t qname_len, uint16_t qtype, uint16_t qclass,
     unsigned flags)
 {
 	uint64_t v[4], word;
 	size_t i;
 
-	if (!cache_name_ok(qname, qname_len))
-		return -EINVAL;
 	memcpy(v, cache->sip_init, sizeof(v));
 	for (i = 0; i + 8 <= qname_len; i += 8) {
 		memcpy(&word, qname + i, 8);
@@ -300,10 +326,9 @@ cache_key_init(struct cache_key *key, const struct cache *cache,
 		cache_sip_compress(v, word);
 	}
 	if (i < qname_len) {
-		word = 0;
-		memcpy(&word, qname + i, qname_len - i);
-		word = cache_lower_word(word);
-		memcpy(key->name + i, &word, qname_len - i);
+		word = cache_lower_word(cache_tail_word(qname, qname_len,
+		    qname_len - i));
+		memcpy(key->name + i, &word, 8);
 		cache_sip_compress(v, word);
 	}
 	key->name_len = (uint8_t)qname_len;
@@ -312,7 +337,27 @@ cache_key_init(struct cache_key *key, const struct cache *cache,
 	key->flags = (uint8_t)(flags & CACHE_KEY_ALL);
 	key->hash = cache_sip_final(v, (uint64_t)qtype << 48 |
 	    (uint64_t)qclass << 32 | (uint64_t)key->flags << 8 | qname_len);
+}
+
+int
+cache_key_init(struct cache_key *key, const struct cache *cache,
+    const uint8_t *qname, size_t qname_len, uint16_t qtype, uint16_t qclass,
+    unsigned flags)
+{
+	if (!cache_name_ok(qname, qname_len))
+		return -EINVAL;
+	cache_key_fill(key, cache, qname, qname_len, qtype, qclass, flags);
 	return 0;
+}
+
+/* dns_parse_query() has checked the name as cache_name_ok() would: see
+ * cache.h. */
+void
+cache_key_query(struct cache_key *key, const struct cache *cache,
+    const struct dns_query *dq, unsigned flags)
+{
+	cache_key_fill(key, cache, dq->question, dq->question_len - 4,
+	    dq->qtype, dq->qclass, flags);
 }
 
 bool

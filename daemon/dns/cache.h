@@ -83,6 +83,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct dns_query;
+
 /* The longest name in wire form (RFC 1035 3.1). */
 #define CACHE_NAME_MAX 255
 /* The most shards a cache may have. */
@@ -108,7 +110,9 @@ struct cache_key {
 	uint16_t qclass;
 	uint8_t flags;			/* cache_key_flags */
 	uint8_t name_len;		/* 1..255 */
-	uint8_t name[CACHE_NAME_MAX];	/* lower-cased, wire form */
+	/* Lower-cased, wire form; one spare octet, so that cache_key_init()
+	 * can store the name's last word whole. */
+	uint8_t name[CACHE_NAME_MAX + 1];
 };
 
 struct cache_config {
@@ -205,6 +209,16 @@ unsigned cache_shard_count(const struct cache *cache);
 int cache_key_init(struct cache_key *key, const struct cache *cache,
     const uint8_t *qname, size_t qname_len, uint16_t qtype, uint16_t qclass,
     unsigned flags);
+
+/*
+ * cache_key_init() for the question of a query dns_parse_query() accepted
+ * (verdict DNS_QUERY_OK): a trusted entry point that does not check the
+ * name again, since the parser already has (one uncompressed name of at
+ * most 255 octets, ending in the root label) and this runs on every cache
+ * lookup. Anything else must go through cache_key_init().
+ */
+void cache_key_query(struct cache_key *key, const struct cache *cache,
+    const struct dns_query *dq, unsigned flags);
 
 /* Whether two keys are the same question. */
 bool cache_key_equal(const struct cache_key *a, const struct cache_key *b);

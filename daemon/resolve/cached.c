@@ -45,8 +45,9 @@ stage_forward(struct resolver *r, struct request *req)
 }
 
 /* The cache key of dq: its name, type, class and the header bits that
- * shape the upstream query. False if the name will not do as a key. */
-static bool
+ * shape the upstream query. stage_check has let only a query
+ * dns_parse_query() accepted this far, as cache_key_query() requires. */
+static void
 cached_key(struct resolver *r, const struct dns_query *dq,
     struct cache_key *key)
 {
@@ -55,9 +56,7 @@ cached_key(struct resolver *r, const struct dns_query *dq,
 	    (dq->flags2 & 0x20 ? CACHE_KEY_AD : 0) |
 	    (dq->flags1 & 0x01 ? CACHE_KEY_RD : 0);
 
-	return dq->question_len > 4 && cache_key_init(key, r->cache,
-	    dq->question, dq->question_len - 4, dq->qtype, dq->qclass,
-	    flags) == 0;
+	cache_key_query(key, r->cache, dq, flags);
 }
 
 /* A hit too large for its client: dns_build_answer() cuts it down. */
@@ -83,9 +82,8 @@ stage_cache(struct resolver *r, struct request *req)
 	struct cache_client cc = { dq->id, dq->question, dq->question_len };
 	size_t hlen, len;
 
-	req->keyed = cached_key(r, dq, &req->key);
-	if (!req->keyed)
-		return false;
+	cached_key(r, dq, &req->key);
+	req->keyed = true;
 	if (!cache_lookup(r->cache, &req->key, timers_now(r->timers) / 1000,
 	    &cc, r->reply_buf, DNS_MAX_MESSAGE, &hlen)) {
 		COUNT(r->counters, cache_misses);
