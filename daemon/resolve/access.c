@@ -2,7 +2,7 @@
  * access.c - who may ask: the access-control stages (core/acl.h holds
  * the list and its semantics, unbound's).
  *
- * stage_access() runs first, before the query is even parsed: a client in
+ * stage_access() (stages.h, inline) runs first, before the query is even parsed: a client in
  * a "deny" prefix is dropped without another instruction spent on it. A
  * "refuse" client's query goes on to be parsed (stage_check) and may still
  * be answered by stage_local(): the zones miodnsd serves and version.bind
@@ -42,23 +42,18 @@ access_use(struct resolver *r, const struct config *conf)
 	return 0;
 }
 
+/* A denied client's query: dropped, only counted. */
 bool
-stage_access(struct resolver *r, struct request *req)
+access_drop(struct resolver *r)
 {
-	/* No list yet (never: resolver_use() comes first) refuses. */
-	req->access = r->acl == NULL ? ACL_REFUSE : acl_check(r->acl,
-	    (const struct sockaddr *)&req->from->addr.ss);
-	if (req->access != ACL_DENY)
-		return false;
 	COUNT(r->counters, access_denied);
 	return true;
 }
 
+/* A refused client's query that is not for our zones: REFUSED. */
 bool
-stage_refused(struct resolver *r, struct request *req)
+access_refuse(struct resolver *r, struct request *req)
 {
-	if (req->access == ACL_ALLOW)
-		return false;
 	COUNT(r->counters, access_refused);
 	/* Without upstreams, even an allowed client would be refused: the
 	 * name is just not ours (cached.c). */

@@ -64,11 +64,10 @@ struct request {
 	enum acl_action access;		/* set by the access stage */
 };
 
-/* The stages, in the order resolve_query() runs them. */
-bool stage_access(struct resolver *r, struct request *req);	/* access.c */
+/* The stages, in the order resolve_query() runs them; stage_access and
+ * stage_refused are inline, below. */
 bool stage_check(struct resolver *r, struct request *req);	/* check.c */
 bool stage_local(struct resolver *r, struct request *req);	/* local.c */
-bool stage_refused(struct resolver *r, struct request *req);	/* access.c */
 bool stage_forward(struct resolver *r, struct request *req);	/* cached.c */
 bool stage_cache(struct resolver *r, struct request *req);	/* cached.c */
 bool stage_admit(struct resolver *r, struct request *req);	/* query.c */
@@ -137,8 +136,31 @@ void query_deliver(struct query *q, const struct fetch_outcome *o);
 void fetch_upstream_done(void *cookie, enum upstream_status status,
     const uint8_t *abuf, size_t alen, const char *why);
 
-/* access.c: this worker's access-control list, from conf. */
+/* access.c: this worker's access-control list, from conf; what becomes
+ * of a denied and of a refused query. */
 int access_use(struct resolver *r, const struct config *conf);
+bool access_drop(struct resolver *r);
+bool access_refuse(struct resolver *r, struct request *req);
+
+/*
+ * The access stages (access.c says what they do). Inline, with what they
+ * do to a denied or refused client out of line: every query, cache hits
+ * included, passes both, and the two calls cost more than the tests.
+ */
+static inline bool
+stage_access(struct resolver *r, struct request *req)
+{
+	/* No list yet (never: resolver_use() comes first) refuses. */
+	req->access = r->acl == NULL ? ACL_REFUSE : acl_check(r->acl,
+	    (const struct sockaddr *)&req->from->addr.ss);
+	return req->access == ACL_DENY && access_drop(r);
+}
+
+static inline bool
+stage_refused(struct resolver *r, struct request *req)
+{
+	return req->access != ACL_ALLOW && access_refuse(r, req);
+}
 
 /* local.c: this worker's zones. */
 void local_use(struct resolver *r, struct zone_set *zones);
