@@ -82,6 +82,14 @@ is "$(flags localhost A)" "qr aa rd" \
 	"refused client, local zone: answered, RA clear"
 stop_miodnsd
 
+# ---- stats.miodnsd for a client allow-stats does not let in ----
+start_miodnsd -u "127.0.0.1:$stub_port" --builtin-zones localhost \
+	--allow-stats 192.0.2.0/24
+is "$(status stats.miodnsd CH TXT)" "REFUSED" "stats.miodnsd: REFUSED"
+is "$(ede stats.miodnsd CH TXT)" "18 (Prohibited)" "stats.miodnsd: EDE 18"
+is "$(ede version.bind CH TXT)" "" "version.bind: no EDE"
+stop_miodnsd
+
 # ---- an upstream that never answers ----
 start_stub --drop
 start_miodnsd -u "127.0.0.1:$stub_port" --builtin-zones localhost \

@@ -362,17 +362,22 @@ dns_reply_begin(const struct dns_reply *r, uint8_t *out, size_t cap)
 	    dns_own_flags2(r), out);
 }
 
-/* Appends our OPT to a reply of len bytes if the client sent one, and
- * counts it in ARCOUNT. Returns the new length, or 0 if cap is too small. */
+/* Appends our OPT to a reply of len bytes if the client sent one (with
+ * r->ede_code as an Extended DNS Error if r->ede), and counts it in
+ * ARCOUNT. Returns the new length, or 0 if cap is too small. */
 size_t
 dns_reply_end(const struct dns_reply *r, uint8_t *out, size_t len,
     size_t cap)
 {
+	uint8_t *opt = out + len;
+
 	if (!r->edns)
 		return len;
-	if (len + DNS_OPT_LEN > cap)
+	if (len + DNS_OPT_LEN + (r->ede ? DNS_EDE_LEN : 0) > cap)
 		return 0;
-	len += dns_put_opt(out + len, r->edns_size, 0, r->edns_do);
+	len += dns_put_opt(opt, r->edns_size, 0, r->edns_do);
+	if (r->ede)
+		len += dns_put_ede(opt, r->ede_code);
 	dns_set16(out + 10, (uint16_t)(dns_get16(out + 10) + 1));
 	return len;
 }

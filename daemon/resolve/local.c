@@ -156,8 +156,10 @@ local_refuse(struct zone_response *r)
 	r->aa = r->tc = false;
 }
 
-/* stats.miodnsd: the counters, one "name=value" string each. */
-static void
+/* stats.miodnsd: the counters, one "name=value" string each. Returns
+ * the Extended DNS Error of the answer: 18 (Prohibited) for a client
+ * allow-stats does not let in. */
+static int
 local_stats(const struct config *conf, const struct zone_question *q,
     const struct addr *from, struct zone_response *r)
 {
@@ -166,30 +168,32 @@ local_stats(const struct config *conf, const struct zone_question *q,
 
 	if (!config_prefix_match(conf->allow_stats, conf->nallow_stats, from)) {
 		local_refuse(r);
-		return;
+		return DNS_EDE_PROHIBITED;
 	}
 	if (q->type != ZONE_TYPE_TXT && q->type != ZONE_TYPE_ANY) {
 		/* The name exists, the type does not: NODATA. */
 		r->aa = true;
-		return;
+		return DNS_EDE_NONE;
 	}
 	stats_total(&total);
 	stats_text(&total, &text);
 	zone_answer_txt_list(q, text.strings, text.count, 0, r);
+	return DNS_EDE_NONE;
 }
 
-static void
+/* The CHAOS class; returns the answer's Extended DNS Error. */
+static int
 local_chaos(const struct config *conf, const struct zone_question *q,
     const struct addr *from, struct zone_response *r)
 {
 	static const uint8_t stats_name[] = "\5stats\7miodnsd";
 
 	if (zone_answer_version(q, LOCAL_VERSION, r) == 0)
-		return;
+		return DNS_EDE_NONE;
 	if (zone_name_equal(q->name, stats_name))
-		local_stats(conf, q, from, r);
-	else
-		local_refuse(r);
+		return local_stats(conf, q, from, r);
+	local_refuse(r);
+	return DNS_EDE_NONE;
 }
 
 /*
@@ -227,7 +231,9 @@ local_answer(struct resolver *r, struct request *req, uint8_t *out,
 			return 0;
 		COUNT(r->counters, authoritative);
 	} else {
-		local_chaos(r->conf, &zq, from, &zr);
+		int ede = local_chaos(r->conf, &zq, from, &zr);
+		req->reply.ede = ede != DNS_EDE_NONE;
+		req->reply.ede_code = (uint16_t)(req->reply.ede ? ede : 0);
 		COUNT(r->counters, chaos);
 	}
 	zone_response_patch_header(&zr);
