@@ -17,7 +17,9 @@
 # SHORT and with LONG passes, and the difference between the two counts,
 # divided by the queries between them, is the cost of a hit alone, without
 # start-up, the misses of the first pass or the exit. Only 127.0.0.1 is
-# used, on ports 53534 and 53535.
+# used, on ports the kernel picks (each daemon binds port 0 and reports the
+# port with -P), so that two runs at once on one machine cannot answer
+# each other's queries.
 #
 # Writes callgrind-hit.tsv: the total, then every function with at least
 # one instruction per hit (exclusive counts), most expensive first.
@@ -43,8 +45,8 @@ for c in valgrind callgrind_annotate dnsperf dig; do
 	have $c || { note "callgrind-hit: $c is missing: not run"; exit 0; }
 done
 
-up_port=53534
-port=53535
+up_port=
+port=
 short=10
 long=60
 tmp=$(mktemp -d)
@@ -69,23 +71,39 @@ wait_answer() {
 	exit 1
 }
 
+# bound_port FILE: the port a daemon wrote to its -P file (at most 30 s:
+# valgrind starts slowly).
+bound_port() {
+	for _ in $(seq 60); do
+		if [ -s "$1" ]; then
+			awk 'NR == 1 { print $2 }' "$1"
+			return 0
+		fi
+		sleep 0.5
+	done
+	note "callgrind-hit: no port in $1"
+	exit 1
+}
+
 sh "$here/gen-zone.sh" bench.test. >"$tmp/zone"
 sh "$here/gen-queries.sh" "$tmp/q" >/dev/null
-printf 'resolv-conf /dev/null\nbuiltin-zones none\nlisten 127.0.0.1:%s\nzone bench.test %s\n' \
-    $up_port "$tmp/zone" >"$tmp/up.conf"
-# The forwarder as run.sh configures it.
-printf 'listen 127.0.0.1:%s\nupstream 127.0.0.1:%s\nmax-inflight 4096\n' \
-    $port $up_port >"$tmp/fw.conf"
-$miodnsd -c "$tmp/up.conf" -q &
+printf 'resolv-conf /dev/null\nbuiltin-zones none\nlisten 127.0.0.1:0\nzone bench.test %s\n' \
+    "$tmp/zone" >"$tmp/up.conf"
+$miodnsd -c "$tmp/up.conf" -q -P "$tmp/up.port" &
 up_pid=$!
+up_port=$(bound_port "$tmp/up.port")
 wait_answer $up_port
+# The forwarder as run.sh configures it.
+printf 'listen 127.0.0.1:0\nupstream 127.0.0.1:%s\nmax-inflight 4096\n' \
+    $up_port >"$tmp/fw.conf"
 
 # count PASSES: the instructions of a run answering 1 + PASSES passes.
 count() {
 	${libtool:+$libtool --mode=execute} valgrind --tool=callgrind \
 	    --callgrind-out-file="$tmp/cg.$1" $miodnsd -c "$tmp/fw.conf" -q \
-	    2>"$tmp/vg.$1" &
+	    -P "$tmp/fw.port.$1" 2>"$tmp/vg.$1" &
 	fw_pid=$!
+	port=$(bound_port "$tmp/fw.port.$1")
 	wait_answer $port
 	dnsperf -s 127.0.0.1 -p $port -d "$tmp/q/hot.txt" -n 1 -c 8 -q 100 \
 	    >/dev/null 2>&1
