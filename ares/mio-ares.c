@@ -35,6 +35,12 @@
  * f) With mio_ares_use_fresh_ports() c-ares' UDP sockets are handles of
  *    ports.c, never registered; the query sockets behind them have tokens
  *    above the c-ares sockets' range and their events go to ports.c.
+ * g) With mio_ares_use_timers() one mio_timer stands for c-ares' next
+ *    timeout. c-ares' deadlines change only inside the calls the adapter
+ *    makes (a send starts one, an answer or a timeout ends one), so the
+ *    timer is re-armed when the outermost of them returns, in
+ *    adapter_leave(), and at no other time. ares_timeout() walks every
+ *    pending query in 1.18, which is the price of that re-arm.
  *
  * Static helpers are adapter_*: ares_* is c-ares' namespace.
  */
@@ -47,6 +53,7 @@
 #include <string.h>
 
 #include "mio-ares.h"
+#include "mio-timer.h"
 #include "ports.h"
 
 /* A token is token_space + (slot << GEN_BITS | generation). */
@@ -87,6 +94,8 @@ struct mio_ares {
 	bool free_pending;
 	bool cancel_pending;
 	int error;
+	mio_timers *timers;	/* NULL unless mio_ares_use_timers() */
+	mio_timer timer;	/* c-ares' next timeout: note g */
 };
 
 static mio_token
@@ -291,10 +300,44 @@ mio_ares_new(const mio_registry *registry, const struct ares_options *options,
 	return 0;
 }
 
-/* The end of every entry into c-ares: runs what callbacks asked for. */
+/* The time left until c-ares' next timeout in nanoseconds, rounded up by a
+ * millisecond (note e), or false when no query is pending. */
+static bool
+adapter_next_timeout_ns(const mio_ares *ma, uint64_t *ns)
+{
+	struct timeval tv;
+
+	if (ares_timeout(ma->channel, NULL, &tv) == NULL)
+		return false;
+	*ns = (uint64_t)tv.tv_sec * 1000000000u +
+	    (uint64_t)tv.tv_usec * 1000u + 1000000u;
+	return true;
+}
+
+/* Note g: the timer follows c-ares' next timeout, or stops. A start that
+ * fails (-ENOMEM) leaves the timer as it was; the next call into c-ares
+ * tries again. */
+static int
+adapter_arm_timer(mio_ares *ma)
+{
+	uint64_t ns;
+
+	if (ma->timers == NULL)
+		return 0;
+	if (!adapter_next_timeout_ns(ma, &ns)) {
+		mio_timer_stop(ma->timers, &ma->timer);
+		return 0;
+	}
+	return mio_timer_start(ma->timers, &ma->timer, ns);
+}
+
+/* The end of every entry into c-ares: runs what callbacks asked for, then
+ * re-arms the timer (note g). */
 static void
 adapter_leave(mio_ares *ma)
 {
+	int rc;
+
 	if (--ma->depth > 0)
 		return;
 	if (ma->cancel_pending && !ma->free_pending) {
@@ -307,7 +350,11 @@ adapter_leave(mio_ares *ma)
 	if (ma->free_pending) {
 		ma->free_pending = false;
 		mio_ares_free(ma);
+		return;
 	}
+	rc = adapter_arm_timer(ma);
+	if (rc != 0)
+		adapter_note_error(ma, rc);
 }
 
 void
@@ -324,6 +371,8 @@ mio_ares_free(mio_ares *ma)
 	 * A callback calling mio_ares_free() again is ignored by depth. */
 	ma->depth++;
 	ares_destroy(ma->channel);
+	if (ma->timers != NULL)
+		mio_timer_stop(ma->timers, &ma->timer);
 	mio__ares_ports_free(ma->ports);
 	free(ma->slots);
 	free(ma->token_space);
@@ -429,18 +478,13 @@ const struct timespec *
 mio_ares_timeout(const mio_ares *ma, const struct timespec *max,
     struct timespec *buf)
 {
-	struct timeval tv;
 	struct timespec left;
+	uint64_t ns;
 
-	if (ares_timeout(ma->channel, NULL, &tv) == NULL)
+	if (!adapter_next_timeout_ns(ma, &ns))
 		return max;
-	/* See note e. */
-	left.tv_sec = tv.tv_sec;
-	left.tv_nsec = (long)tv.tv_usec * 1000 + 1000000;
-	if (left.tv_nsec >= 1000000000) {
-		left.tv_sec++;
-		left.tv_nsec -= 1000000000;
-	}
+	left.tv_sec = (time_t)(ns / 1000000000u);
+	left.tv_nsec = (long)(ns % 1000000000u);
 	if (max != NULL && (max->tv_sec < left.tv_sec ||
 	    (max->tv_sec == left.tv_sec && max->tv_nsec <= left.tv_nsec)))
 		return max;
@@ -456,6 +500,29 @@ mio_ares_process_timeouts(mio_ares *ma)
 	ma->depth++;
 	ares_process_fd(ma->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	adapter_leave(ma);
+}
+
+static void
+adapter_timer_fire(mio_timer *timer, void *arg)
+{
+	(void)timer;
+	mio_ares_process_timeouts(arg);
+}
+
+int
+mio_ares_use_timers(mio_ares *ma, mio_timers *timers)
+{
+	if (ma == NULL)
+		return -EINVAL;
+	if (ma->timers != NULL)
+		mio_timer_stop(ma->timers, &ma->timer);
+	ma->timers = timers;
+	if (timers == NULL)
+		return 0;
+	mio_timer_init(&ma->timer, adapter_timer_fire, ma);
+	if (ma->depth > 0)
+		return 0;	/* adapter_leave() arms it */
+	return adapter_arm_timer(ma);
 }
 
 void

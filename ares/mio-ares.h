@@ -25,6 +25,22 @@
  *             mio_ares_process_timeouts(resolver);
  *     }
  *
+ * Or, in a loop that has a timer set (<mio-timer.h>), the adapter keeps a
+ * timer of that set at c-ares' next timeout and the loop folds nothing:
+ *
+ *     mio_ares_use_timers(resolver, timers);
+ *     for (;;) {
+ *             struct timespec t;
+ *             mio_poll_poll(poll, events,
+ *                 mio_timers_timeout(timers, &t) == 0 ? &t : NULL);
+ *             MIO_EVENTS_FOREACH(ev, events) {
+ *                     if (mio_ares_process_event(resolver, ev))
+ *                             continue;
+ *                     ... the program's own events ...
+ *             }
+ *             mio_timers_run(timers);
+ *     }
+ *
  * What the adapter handles so that callers need not:
  * - Edge triggering. c-ares 1.18 reads a TCP answer with one recv() per
  *   ares_process_fd() (first the length word, then the body), so a single
@@ -64,6 +80,7 @@
 
 #include <ares.h>
 #include <mio.h>
+#include <mio-timer.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -154,6 +171,27 @@ MIO_ARES_EXTERN const struct timespec *mio_ares_timeout(const mio_ares *ma,
 MIO_ARES_EXTERN void mio_ares_process_timeouts(mio_ares *ma);
 
 /**
+ * Hands the adapter a timer set: from now on it keeps one timer of that set
+ * started at c-ares' next timeout (re-armed whenever one of the calls above
+ * or below returns from c-ares, stopped while no query is pending), and
+ * when the timer fires it does what mio_ares_process_timeouts() does. The
+ * caller then needs neither mio_ares_timeout() nor
+ * mio_ares_process_timeouts(), though both still work. The set must
+ * outlive the adapter, or be taken back first with timers NULL, which
+ * stops the timer; mio_ares_free() stops it too. Another set replaces the
+ * first. A query started on the channel directly (ares_gethostbyname()
+ * and the like) does not pass through the adapter: call
+ * mio_ares_process_timeouts() once after it, which re-arms the timer. A
+ * timer that cannot be started later (-ENOMEM) is reported by
+ * mio_ares_take_error() and tried again at the next call into c-ares;
+ * until then the earlier deadline, if any, stands.
+ * \return 0, -EINVAL (ma is NULL), -ENOMEM (the set could not grow; the
+ *         set is kept and the next call into c-ares tries again).
+ * Thread-safety: the adapter's thread only, which must be the set's.
+ */
+MIO_ARES_EXTERN int mio_ares_use_timers(mio_ares *ma, mio_timers *timers);
+
+/**
  * ares_send() on the adapter's channel. The callback may run before this
  * returns (for example when no socket can be opened); mio_ares_free() and
  * mio_ares_cancel() are safe from it. The caller's buffer is copied.
@@ -170,8 +208,9 @@ MIO_ARES_EXTERN void mio_ares_send(mio_ares *ma, const unsigned char *qbuf,
 MIO_ARES_EXTERN void mio_ares_cancel(mio_ares *ma);
 
 /**
- * The first error met while registering or reregistering a c-ares socket
- * since the last call (a socket-state callback cannot return one), or 0;
+ * The first error met while registering or reregistering a c-ares socket,
+ * or starting the timer of mio_ares_use_timers(), since the last call (a
+ * socket-state callback cannot return one), or 0;
  * the error is cleared. A socket that could not be registered is not
  * watched, so its queries end with their c-ares timeout.
  * Thread-safety: the adapter's thread only.

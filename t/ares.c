@@ -5,7 +5,8 @@
  * The point of most cases is c-ares 1.18's one-recv-per-call TCP reader: an
  * answer written in one segment, or a byte at a time, must complete long
  * before the query's timeout. The rest cover timeouts folded into the poll
- * timeout, stale tokens, and the deferred cancel and free. The cases run
+ * timeout, timeouts through a <mio-timer.h> set, stale tokens, and the
+ * deferred cancel and free. The cases run
  * again with mio_ares_use_fresh_ports(), whose own checks (a server of
  * this file that notes source ports and forges answers) count distinct
  * ports over 2,000 queries with 100 outstanding, forged answers from
@@ -338,6 +339,114 @@ check_timeout(void)
 	ok(e.loops < 20, "in %d polls: the loop slept until the deadline",
 	    e.loops);
 	env_fini(&e);
+}
+
+/* The loop of a program that hands the adapter its timer set: the poll
+ * waits for the set's next deadline (capped by limit_ms) and nothing else
+ * about c-ares' timeouts is done by hand. */
+static bool
+run_timers(struct env *e, mio_timers *timers, struct result *r,
+    long long limit_ms)
+{
+	long long end = now_ms() + limit_ms;
+
+	e->loops = 0;
+	while (!r->done) {
+		struct timespec t;
+		long long left = end - now_ms();
+
+		if (left <= 0)
+			return false;
+		if (mio_timers_timeout(timers, &t) != 0 ||
+		    t.tv_sec * 1000LL + t.tv_nsec / 1000000 > left)
+			t = ms_timeout(left);
+		mio_poll_poll(e->poll, e->events, &t);
+		e->loops++;
+		MIO_EVENTS_FOREACH(ev, e->events) {
+			if (!mio_ares_process_event(e->ares, ev))
+				diag("event with a foreign token");
+		}
+		mio_timers_run(timers);
+	}
+	return true;
+}
+
+/* mio_ares_use_timers(): a query to a silent server ends with
+ * ARES_ETIMEOUT through the timer alone, the timer stops once nothing is
+ * pending (after a timeout, an answer, a cancel), and freeing the adapter
+ * or taking the set back stops it. */
+static void
+check_timers(void)
+{
+	struct stub_config drop = { .drop = true }, plain = { .family = 0 };
+	mio_timers *timers;
+	struct env e;
+	struct result r, r2;
+	struct timespec t;
+
+	if (mio_timers_new(&timers) != 0)
+		bail("mio_timers_new");
+	is_errno(mio_ares_use_timers(NULL, timers), -EINVAL,
+	    "timers: mio_ares_use_timers(NULL) is -EINVAL");
+	env_init(&e, &drop, 0, 300);
+	is_errno(mio_ares_use_timers(e.ares, timers), 0,
+	    "timers: mio_ares_use_timers");
+	is_errno(mio_timers_timeout(timers, &t), -ENOENT,
+	    "timers: no query, no timer");
+	long long start = now_ms();
+	send_query(&e, "a.example.test", 1, 21, &r);
+	is_errno(mio_timers_timeout(timers, &t), 0,
+	    "timers: a query arms the timer");
+	ok(t.tv_sec == 0 && t.tv_nsec > 0 && t.tv_nsec <= 302000000,
+	    "timers: at the 300 ms timeout (%ld ns)", (long)t.tv_nsec);
+	ok(run_timers(&e, timers, &r, 3000), "timers: the silent query ended");
+	is_int(r.status, ARES_ETIMEOUT, "timers: with ARES_ETIMEOUT");
+	long long took = r.at_ms - start;
+	ok(took >= 290 && took < 1000, "timers: after %lld ms (timeout 300)",
+	    took);
+	ok(e.loops < 20, "timers: in %d polls, no spinning", e.loops);
+	is_errno(mio_timers_timeout(timers, &t), -ENOENT,
+	    "timers: stopped once nothing is pending");
+
+	send_query(&e, "a.example.test", 1, 22, &r);
+	mio_ares_cancel(e.ares);
+	ok(r.done && r.status == ARES_ECANCELLED, "timers: cancelled (%s)",
+	    ares_strerror(r.status));
+	is_errno(mio_timers_timeout(timers, &t), -ENOENT,
+	    "timers: stopped by the cancel");
+
+	send_query(&e, "a.example.test", 1, 23, &r);
+	is_errno(mio_ares_use_timers(e.ares, NULL), 0,
+	    "timers: the set taken back");
+	is_errno(mio_timers_timeout(timers, &t), -ENOENT,
+	    "timers: which stops the timer");
+	is_errno(mio_ares_use_timers(e.ares, timers), 0,
+	    "timers: handed over again");
+	is_errno(mio_timers_timeout(timers, &t), 0,
+	    "timers: armed at once for the pending query");
+	mio_ares_free(e.ares);
+	e.ares = NULL;
+	ok(r.done && r.status == ARES_EDESTRUCTION,
+	    "timers: the free ends the query (%s)", ares_strerror(r.status));
+	is_errno(mio_timers_timeout(timers, &t), -ENOENT,
+	    "timers: freeing the adapter stops its timer");
+	is_int((long long)mio_timers_run(timers), 0, "timers: nothing fires");
+	env_fini(&e);
+
+	env_init(&e, &plain, 0, 2000);
+	mio_ares_use_timers(e.ares, timers);
+	send_query(&e, "a.example.test", 1, 24, &r);
+	send_query(&e, "b.example.test", 1, 25, &r2);
+	ok(run_timers(&e, timers, &r, 3000) &&
+		run_timers(&e, timers, &r2, 3000) &&
+		r.status == ARES_SUCCESS && r2.status == ARES_SUCCESS,
+	    "timers: two answered queries (%s, %s)", ares_strerror(r.status),
+	    ares_strerror(r2.status));
+	is_errno(mio_timers_timeout(timers, &t), -ENOENT,
+	    "timers: stopped after the answers");
+	is_int(mio_ares_take_error(e.ares), 0, "timers: no error noted");
+	env_fini(&e);
+	mio_timers_free(timers);
 }
 
 /* Many queries at once, UDP and TCP on two adapters sharing one poll. */
@@ -853,6 +962,7 @@ main(void)
 	check_modes();
 	check_servfail();
 	check_timeout();
+	check_timers();
 	check_concurrent();
 	check_stale_token();
 	check_reentry();
@@ -862,6 +972,7 @@ main(void)
 	check_modes();
 	check_servfail();
 	check_timeout();
+	check_timers();
 	check_concurrent();
 	check_reentry();
 	check_ipv6();
