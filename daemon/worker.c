@@ -72,22 +72,27 @@ worker_count(void)
 	return shared.nworkers;
 }
 
-/* The worker's front and pipeline, wired to its members. */
+static void worker_shutdown_fire(mio_timer *timer, void *arg);
+
+/* The worker's timer set, front and pipeline, wired to its members. */
 static int
 worker_init_parts(struct worker *w)
 {
 	const mio_registry *registry = mio_poll_registry(w->poll);
 	int rc;
 
-	timers_init(&w->timers);
-	if (upstreams_new(&w->upstreams, registry, &w->counters,
+	if ((rc = mio_timers_new(&w->timers)) != 0)
+		return rc;
+	batch_clock_update(&w->clock);
+	mio_timer_init(&w->shutdown_timer, worker_shutdown_fire, w);
+	if (upstreams_new(&w->upstreams, registry, w->timers, &w->counters,
 	    w->id == 0) != 0)
 		return -ENOMEM;
 	if ((rc = resolver_new(&w->resolver, &w->conf, &w->counters,
-	    &w->timers, upstreams_port(w->upstreams))) != 0)
+	    w->timers, &w->clock, upstreams_port(w->upstreams))) != 0)
 		return rc;
 	return front_init(&w->front, registry, &w->conf, &w->counters,
-	    &w->timers, w->resolver, w->id);
+	    w->timers, &w->clock, w->resolver, w->id);
 }
 
 /* The calling thread becomes worker id: its poll, its waker, its parts.
@@ -261,13 +266,13 @@ worker_apply(struct worker *w)
 }
 
 static void
-worker_shutdown_fire(struct timer *t)
+worker_shutdown_fire(mio_timer *timer, void *arg)
 {
-	struct worker *w = (struct worker *)(void *)((char *)t -
-	    offsetof(struct worker, shutdown_timer));
+	struct worker *w = arg;
 	size_t queries = resolve_count(w->resolver);
 	size_t conns = front_conn_count(&w->front);
 
+	(void)timer;
 	if (queries > 0 || conns > 0)
 		log_info("shutdown: giving up on %zu queries and %zu "
 		    "connections", queries, conns);
@@ -292,9 +297,11 @@ worker_begin_shutdown(struct worker *w)
 	}
 	front_stop_reading(&w->front);
 	w->more_ready = false;
-	w->shutdown_timer.fire = worker_shutdown_fire;
-	timer_arm(&w->timers, &w->shutdown_timer, timers_now(&w->timers) +
-	    w->conf.timeout_ms + WORKER_SHUTDOWN_GRACE_MS);
+	/* Without the timer there is no grace: what is in flight ends now. */
+	if (clock_timer_start(w->timers, &w->shutdown_timer,
+	    w->conf.timeout_ms + WORKER_SHUTDOWN_GRACE_MS,
+	    "the shutdown's grace") != 0)
+		worker_shutdown_fire(&w->shutdown_timer, w);
 }
 
 /* Main thread (the signals' worker): every worker begins its shutdown;
@@ -340,26 +347,23 @@ worker_dispatch(struct worker *w, const mio_event *ev)
 static void
 worker_poll_once(struct worker *w)
 {
-	struct timespec cap, buf;
-	const struct timespec *t = NULL;
-	long ms = w->more_ready ? 0 : timers_next_ms(&w->timers);
+	struct timespec timeout = { 0, 0 }, buf;
+	const struct timespec *t = &timeout;
 	int rc;
 
-	if (ms >= 0) {
-		cap.tv_sec = ms / 1000;
-		cap.tv_nsec = (ms % 1000) * 1000000;
-		t = &cap;
-	}
+	/* The timer set reads the clock only when a timer is pending. */
+	if (!w->more_ready && mio_timers_timeout(w->timers, &timeout) != 0)
+		t = NULL;
 	t = upstreams_timeout(w->upstreams, t, &buf);
 	rc = mio_poll_poll(w->poll, w->events, t);
 	if (rc < 0 && rc != -EINTR)
 		fatalx("mio_poll_poll: %s", mio_strerror(rc));
-	timers_update(&w->timers);
+	batch_clock_update(&w->clock);
 	MIO_EVENTS_FOREACH(ev, w->events)
 		worker_dispatch(w, ev);
 	upstreams_process_timeouts(w->upstreams);
 	w->more_ready = front_run_ready(&w->front);
-	timers_run(&w->timers);
+	mio_timers_run(w->timers);
 	front_run_deferred(&w->front);
 	upstreams_reap(w->upstreams);
 	front_flush(&w->front);
@@ -382,7 +386,7 @@ void
 worker_loop(struct worker *w, worker_hook_fn *between)
 {
 	for (;;) {
-		timers_update(&w->timers);
+		batch_clock_update(&w->clock);
 		if (between != NULL)
 			between(w);
 		if (w->generation != atomic_load(&generation))
@@ -401,7 +405,7 @@ worker_loop(struct worker *w, worker_hook_fn *between)
 void
 worker_fini(struct worker *w)
 {
-	timer_disarm(&w->timers, &w->shutdown_timer);
+	mio_timer_stop(w->timers, &w->shutdown_timer);
 	resolve_fail_all(w->resolver);
 	front_fini(&w->front);
 	upstreams_free(w->upstreams);
@@ -418,6 +422,7 @@ worker_free(struct worker *w)
 	mio_waker_free(w->waker);
 	mio_events_free(w->events);
 	mio_poll_free(w->poll);
+	mio_timers_free(w->timers);
 	free(w);
 }
 

@@ -22,7 +22,7 @@
 #include "core/handle.h"
 #include "core/signals.h"
 #include "core/stats.h"
-#include "core/timer.h"
+#include "core/clock.h"
 #include "front/front.h"
 #include "mio.h"
 #include "resolve/resolve.h"
@@ -42,10 +42,11 @@ struct worker {
 	unsigned generation;		/* of the configuration applied */
 	bool more_ready;		/* a listener has unread input */
 	bool shutting_down;
-	struct timer shutdown_timer;
+	mio_timer shutdown_timer;
 	struct config conf;		/* this worker's copy */
 	struct counters counters;	/* written by this worker only */
-	struct timers timers;
+	mio_timers *timers;		/* folded into the poll's timeout */
+	struct batch_clock clock;	/* "now", read after every poll */
 	struct front front;		/* listeners, connections, batches */
 	struct upstreams *upstreams;	/* c-ares channels */
 	struct resolver *resolver;	/* queries, in-flight table */

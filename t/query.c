@@ -2,8 +2,11 @@
  * t/query.c - miodnsd's query pipeline (daemon/resolve/) replayed without
  * a network: a fake transport whose client handles record every reply and
  * every detach, and a fake upstream port that records every attempt and
- * answers only when a scenario says so. No socket, no c-ares, no poll;
- * time is the test's, moved by hand to fire deadlines.
+ * answers only when a scenario says so. No socket, no c-ares, no poll.
+ * The deadlines are real <mio-timer.h> timers on the monotonic clock, as
+ * in the daemon: the scenarios that wait for one run the timer set in a
+ * bounded loop (run_timers_for, run_timers_until) and check both sides
+ * of the deadline, never firing before it and firing soon after.
  *
  * This is the seam unbound's testcode/fake_event.c gives its worker: the
  * pipeline sees only struct client (client.h) and struct upstream_port
@@ -15,12 +18,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dns/cache.h"
 #include "resolve/local.h"
 #include "resolve/resolve.h"
 #include "tap.h"
 #include "zone.h"
+
+/* The worker's timer set and batch clock, as worker.c has them. */
+static mio_timers *timers;
+static struct batch_clock now;
 
 #define MAX_SENT 64
 #define MAX_REPLIES 64
@@ -196,6 +204,7 @@ upstream_answers(unsigned n, int rcode, uint8_t last)
 	uint8_t buf[600];
 	size_t len;
 
+	batch_clock_update(&now);
 	if (n >= up.nsent)
 		bail("no attempt %u", n);
 	up.sent[n].answered = true;
@@ -208,6 +217,7 @@ upstream_answers(unsigned n, int rcode, uint8_t last)
 static void
 upstream_fails(unsigned n)
 {
+	batch_clock_update(&now);
 	up.sent[n].answered = true;
 	if (!up.sent[n].forgotten)
 		up.port.answer(up.sent[n].cookie, UPSTREAM_FAILED, NULL, 0,
@@ -239,8 +249,73 @@ reply_last_octet(const struct reply *r)
 
 static struct config conf;
 static struct counters counters;
-static struct timers timers;
 static struct resolver *res;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One round of the worker's loop without the poll: the batch clock read,
+ * the due timers run. */
+static void
+run_timers_once(void)
+{
+	batch_clock_update(&now);
+	mio_timers_run(timers);
+}
+
+/* What the poll would do: sleep until the next deadline, but not past
+ * end_ns. */
+static void
+sleep_until_next(uint64_t end_ns)
+{
+	struct timespec t;
+	uint64_t at = now_ns(), left = end_ns > at ? end_ns - at : 0;
+
+	if (mio_timers_timeout(timers, &t) != 0 ||
+	    (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec > left) {
+		t.tv_sec = (time_t)(left / 1000000000u);
+		t.tv_nsec = (long)(left % 1000000000u);
+	}
+	nanosleep(&t, NULL);
+}
+
+/* Runs the timers as the worker would for ms milliseconds from now, the
+ * last run at least RUN_GUARD_NS before the end: a timer that was started
+ * before this call with a delay of ms or more cannot fire here (the set
+ * counts a delay from its first clock read after the start, which is in
+ * here). The guard covers the time between our clock read and the set's. */
+#define RUN_GUARD_NS 200000u
+static void
+run_timers_for(uint64_t ms)
+{
+	uint64_t end = now_ns() + ms * 1000000u - RUN_GUARD_NS;
+
+	for (int i = 0; i < 100000 && now_ns() < end; i++) {
+		run_timers_once();
+		sleep_until_next(end);
+	}
+}
+
+/* Runs the timers until *counter moves or limit_ms pass. */
+static void
+run_timers_until(const unsigned *counter, uint64_t limit_ms)
+{
+	uint64_t end = now_ns() + limit_ms * 1000000u;
+	unsigned before = *counter;
+
+	for (int i = 0; i < 100000 && now_ns() < end; i++) {
+		run_timers_once();
+		if (*counter != before)
+			return;
+		sleep_until_next(end);
+	}
+}
 
 static struct cache *
 new_cache(void)
@@ -272,11 +347,12 @@ setup(void)
 	config_defaults(&conf);
 	conf.builtin_zones = BUILTIN_LOCALHOST;
 	conf.timeout_ms = 3000;
-	timers_init(&timers);
-	timers.now_ms = 1000000;
+	if (mio_timers_new(&timers) != 0)
+		bail("mio_timers_new");
+	batch_clock_update(&now);
 	up.port.ops = &fake_port_ops;
 	up.port.count = 2;
-	if (resolver_new(&res, &conf, &counters, &timers, &up.port) != 0 ||
+	if (resolver_new(&res, &conf, &counters, timers, &now, &up.port) != 0 ||
 	    resolver_use(res, new_cache(), new_zones()) != 0)
 		bail("resolver_new");
 	ok(up.port.answer != NULL,
@@ -292,6 +368,7 @@ ask(const struct client_ops *ops, void *owner, uint16_t id,
 	uint8_t msg[300];
 	size_t len = make_query(msg, id, name, qtype, 0);
 
+	batch_clock_update(&now);
 	return resolve_query(res, msg, len, &c);
 }
 
@@ -308,6 +385,7 @@ ask_edns(void *owner, uint16_t id, const char *name, bool tsig)
 	uint8_t msg[300];
 	size_t len = make_query(msg, id, name, 1, 0);
 
+	batch_clock_update(&now);
 	memcpy(msg + len, opt, sizeof(opt));
 	len += sizeof(opt);
 	msg[11] = 1;
@@ -407,6 +485,8 @@ static void
 test_failover(void)
 {
 	unsigned first = up.nsent;
+	uint64_t start;
+	long long took;
 
 	reset_log();
 	ask(&fake_udp_ops, &owner_a, 0xb001, "fail.example.org", 1);
@@ -441,12 +521,14 @@ test_failover(void)
 	upstream_fails(first + 1);
 	is_int(nreplies, 0, "silence: no SERVFAIL while the deadline allows");
 	is_int(up.nsent - first, 2, "silence: no third attempt at once");
-	timers.now_ms += 49;
-	timers_run(&timers);
+	start = now_ns();
+	run_timers_for(49);
 	is_int(up.nsent - first, 2, "silence: nor 49 ms later");
-	timers.now_ms += 1;
-	timers_run(&timers);
-	is_int(up.nsent - first, 3, "silence: a new round after 50 ms");
+	run_timers_until(&up.nsent, 1000);
+	took = (long long)((now_ns() - start) / 1000000u);
+	ok(took >= 50 && took < 550,
+	    "silence: a new round after the 50 ms backoff (%lld ms)", took);
+	is_int(up.nsent - first, 3, "silence: one new attempt");
 	upstream_answers(first + 2, 0, 5);
 	is_int(nreplies, 1, "silence: the new round's answer");
 	is_int(reply_rcode(&replies[0]), 0, "silence: NOERROR");
@@ -459,23 +541,24 @@ static void
 test_outage(void)
 {
 	unsigned first = up.nsent, done = first;
-	uint64_t start = timers.now_ms;
+	uint64_t start = now_ns(), took;
 
 	reset_log();
 	ask(&fake_udp_ops, &owner_a, 0xb004, "down.example.org", 1);
-	for (int i = 0; i < 1000 && nreplies == 0; i++) {
+	/* At most twice the deadline of real time, in rounds of 10 ms. */
+	for (int i = 0; i < 600 && nreplies == 0; i++) {
 		while (done < up.nsent)
 			upstream_fails(done++);
-		timers.now_ms += 10;
-		timers_run(&timers);
+		run_timers_until(&up.nsent, 10);
 	}
+	took = (now_ns() - start) / 1000000u;
 	is_int(nreplies, 1, "outage: answered in the end");
 	is_int(reply_rcode(&replies[0]), 2, "outage: SERVFAIL");
 	/* The last round ends when the next backoff (at most 800 ms) would
 	 * pass the deadline. */
-	ok(timers.now_ms - start + 800 >= conf.timeout_ms,
+	ok(took + 800 >= conf.timeout_ms,
 	    "outage: not long before the deadline (%llu ms of %u)",
-	    (unsigned long long)(timers.now_ms - start), conf.timeout_ms);
+	    (unsigned long long)took, conf.timeout_ms);
 	ok(up.nsent - first >= 8 && up.nsent - first <= 16,
 	    "outage: rounds with backoff, not a flood (%u attempts)",
 	    up.nsent - first);
@@ -484,16 +567,23 @@ test_outage(void)
 static void
 test_deadline(void)
 {
-	unsigned first = up.nsent;
+	unsigned first = up.nsent, saved_timeout = conf.timeout_ms;
+	uint64_t start;
+	long long took;
 
+	/* A short deadline of real time: the timers are real. */
+	conf.timeout_ms = 300;
 	reset_log();
+	start = now_ns();
 	ask(&fake_udp_ops, &owner_a, 0xc001, "slow.example.org", 1);
-	timers.now_ms += conf.timeout_ms - 1;
-	timers_run(&timers);
+	run_timers_for(conf.timeout_ms - 1);
 	is_int(nreplies, 0, "deadline: nothing 1 ms before it");
-	timers.now_ms += 1;
-	timers_run(&timers);
+	run_timers_until(&nreplies, 2000);
+	took = (long long)((now_ns() - start) / 1000000u);
 	is_int(nreplies, 1, "deadline: answered at the deadline");
+	ok(took >= conf.timeout_ms && took < conf.timeout_ms + 500,
+	    "deadline: %lld ms after the query (deadline %u ms)", took,
+	    conf.timeout_ms);
 	is_int(reply_rcode(&replies[0]), 2, "deadline: SERVFAIL");
 	is_int(reply_id(&replies[0]), 0xc001, "deadline: with the ID");
 	is_int(counters.timeouts, 1, "deadline: counted as a timeout");
@@ -508,12 +598,12 @@ test_deadline(void)
 	reset_log();
 	first = up.nsent;
 	ask_edns(&owner_a, 0xc002, "slow2.example.org", false);
-	timers.now_ms += conf.timeout_ms;
-	timers_run(&timers);
+	run_timers_until(&nreplies, 2000);
 	ok(nreplies == 1 && reply_rcode(&replies[0]) == 2 &&
 	    reply_ede(&replies[0]) == 22,
 	    "deadline with EDNS: SERVFAIL, EDE 22 (No Reachable Authority)");
 	upstream_answers(first, 0, 4);
+	conf.timeout_ms = saved_timeout;
 }
 
 static void
@@ -673,5 +763,6 @@ main(void)
 	test_local_and_checks();
 	test_limits();
 	resolver_free(res);
+	mio_timers_free(timers);
 	return 0;
 }

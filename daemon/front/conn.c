@@ -79,7 +79,8 @@ struct conn {
 	STAILQ_HEAD(, wbuf) wqueue;
 	size_t unsent;
 	unsigned outstanding;		/* queries in flight */
-	struct timer idle;
+	mio_timer idle;
+	uint64_t active_ms;		/* last activity: the idle timer's start */
 	bool closed;
 	bool eof;			/* the client will send no more */
 	bool writing;			/* registered for WRITABLE */
@@ -106,20 +107,25 @@ static const struct client_ops conn_client_ops = {
 	.stream = true,
 };
 
+/* A connection whose idle timeout cannot be armed could stay open for
+ * ever, so it is closed instead (memory is short anyway). */
 static void
 conn_arm_idle(struct conn *c)
 {
 	struct front *f = c->front;
 
-	timer_arm(f->timers, &c->idle, timers_now(f->timers) +
-	    f->conf->tcp_idle_ms);
+	c->active_ms = batch_clock_ms(f->clock);
+	if (clock_timer_start(f->timers, &c->idle, f->conf->tcp_idle_ms,
+	    "a TCP connection's idle timeout") != 0)
+		conn_close(c);
 }
 
 static void
-conn_idle_fire(struct timer *t)
+conn_idle_fire(mio_timer *timer, void *arg)
 {
-	struct conn *c = CONN_OF(t, idle);
+	struct conn *c = arg;
 
+	(void)timer;
 	if (c->outstanding > 0) {
 		conn_arm_idle(c);
 		return;
@@ -268,7 +274,7 @@ conn_new(struct front *f, int fd, const struct addr *peer,
 	c->fd = fd;
 	c->peer = *peer;
 	STAILQ_INIT(&c->wqueue);
-	c->idle.fire = conn_idle_fire;
+	mio_timer_init(&c->idle, conn_idle_fire, c);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((rc = mio_registry_register_fd(f->registry, fd,
 		 (mio_token)&c->handle, interest)) != 0) {
@@ -346,10 +352,10 @@ conn_to_evict(struct front *f)
 		if (c->closed)
 			continue;
 		if (c->eof && (done == NULL ||
-		    c->idle.when_ms < done->idle.when_ms))
+		    c->active_ms < done->active_ms))
 			done = c;
 		if (c->outstanding == 0 && (idle == NULL ||
-		    c->idle.when_ms < idle->idle.when_ms))
+		    c->active_ms < idle->active_ms))
 			idle = c;
 	}
 	return done != NULL ? done : idle;
@@ -641,7 +647,7 @@ conn_close(struct conn *c)
 		return;
 	c->closed = true;
 	resolve_forget(c->front->resolver, c);
-	timer_disarm(c->front->timers, &c->idle);
+	mio_timer_stop(c->front->timers, &c->idle);
 #ifdef HAVE_TLS
 	if (c->tls != NULL)
 		conn_tls_close(c);

@@ -9,8 +9,8 @@
  * one more file here, with its own ops table, accepted by listener.c.
  *
  * Recipe (worker.c):
- *	front_init(&w->front, registry, &w->conf, &w->counters, &w->timers,
- *	    resolver, id);
+ *	front_init(&w->front, registry, &w->conf, &w->counters, w->timers,
+ *	    &w->clock, resolver, id);
  *	listener_configure(&w->front, conf, bound);  (start, every reload)
  *	on an event of a HANDLE_UDP / HANDLE_TCP_LISTEN / HANDLE_CONN token:
  *	    front_event(&w->front, handle, ev);
@@ -29,7 +29,7 @@
 #include "core/log.h"
 #include "core/queue.h"
 #include "core/stats.h"
-#include "core/timer.h"
+#include "core/clock.h"
 #include "front/udp-batch.h"
 #include "mio.h"
 #include "resolve/resolve.h"
@@ -41,7 +41,8 @@ struct front {
 	const mio_registry *registry;
 	const struct config *conf;	/* the worker's copy */
 	struct counters *counters;
-	struct timers *timers;
+	mio_timers *timers;
+	const struct batch_clock *clock;
 	struct resolver *resolver;
 	unsigned worker_id;		/* worker 0 logs what it opens */
 	bool shutting_down;
@@ -55,14 +56,15 @@ struct front {
 	struct rrl *rrl;		/* ratelimit on UDP answers */
 	int spare_fd;			/* for accept() without descriptors */
 	bool emfile_logged;		/* "out of descriptors", once */
-	struct timer accept_retry;	/* ... when even that is gone */
+	mio_timer accept_retry;		/* ... when even that is gone */
 	/* A truncated answer that RRL sends instead: header and question. */
 	uint8_t slip_buf[12 + 256 + 4];
 };
 
 int front_init(struct front *f, const mio_registry *registry,
     const struct config *conf, struct counters *counters,
-    struct timers *timers, struct resolver *resolver, unsigned worker_id);
+    mio_timers *timers, const struct batch_clock *clock,
+    struct resolver *resolver, unsigned worker_id);
 int listener_configure(struct front *f, const struct config *conf,
     const struct addr *bound);
 void listener_bound(struct front *f, const struct config *conf,

@@ -118,7 +118,7 @@ listener_ratelimit(struct front *f, const struct sockaddr *sa,
 {
 	if (acl_is_loopback(sa))
 		return len;
-	switch (rrl_check(f->rrl, sa, timers_now(f->timers) / 1000)) {
+	switch (rrl_check(f->rrl, sa, batch_clock_ms(f->clock) / 1000)) {
 	case RRL_SEND:
 		return len;
 	case RRL_SLIP:
@@ -201,12 +201,12 @@ static const struct client_ops listener_udp_ops = {
  * the timers ran, so a listener with more pending asks for the timer
  * again rather than waiting for an edge that will not come. */
 static void
-listener_accept_retry_fire(struct timer *t)
+listener_accept_retry_fire(mio_timer *timer, void *arg)
 {
-	struct front *f = (struct front *)(void *)((char *)t -
-	    offsetof(struct front, accept_retry));
+	struct front *f = arg;
 	struct listener *l;
 
+	(void)timer;
 	TAILQ_FOREACH(l, &f->listeners, entry) {
 		if (l->tcp_fd < 0)
 			continue;
@@ -220,29 +220,33 @@ listener_accept_retry_fire(struct timer *t)
 void
 listener_retry_accept(struct front *f, unsigned ms)
 {
-	if (!f->accept_retry.armed)
-		timer_arm(f->timers, &f->accept_retry,
-		    timers_now(f->timers) + ms);
+	/* Without the timer the listeners accept again at their next
+	 * edge, which may be late; clock_timer_start() has said so. */
+	if (!mio_timer_pending(&f->accept_retry))
+		(void)clock_timer_start(f->timers, &f->accept_retry, ms,
+		    "accept retries");
 }
 
 /* The worker's front, empty; 0 or -ENOMEM. */
 int
 front_init(struct front *f, const mio_registry *registry,
     const struct config *conf, struct counters *counters,
-    struct timers *timers, struct resolver *resolver, unsigned worker_id)
+    mio_timers *timers, const struct batch_clock *clock,
+    struct resolver *resolver, unsigned worker_id)
 {
 	memset(f, 0, sizeof(*f));
 	f->registry = registry;
 	f->conf = conf;
 	f->counters = counters;
 	f->timers = timers;
+	f->clock = clock;
 	f->resolver = resolver;
 	f->worker_id = worker_id;
 	TAILQ_INIT(&f->listeners);
 	TAILQ_INIT(&f->conns);
 	f->spare_fd = -1;
 	conn_spare_open(f);
-	f->accept_retry.fire = listener_accept_retry_fire;
+	mio_timer_init(&f->accept_retry, listener_accept_retry_fire, f);
 	return udp_batch_new(&f->udp, counters);
 }
 
@@ -654,7 +658,7 @@ front_fini(struct front *f)
 	f->udp = NULL;
 	rrl_free(f->rrl);
 	f->rrl = NULL;
-	timer_disarm(f->timers, &f->accept_retry);
+	mio_timer_stop(f->timers, &f->accept_retry);
 	if (f->spare_fd >= 0)
 		close(f->spare_fd);
 	f->spare_fd = -1;

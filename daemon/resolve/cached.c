@@ -84,7 +84,7 @@ stage_cache(struct resolver *r, struct request *req)
 
 	cached_key(r, dq, &req->key);
 	req->keyed = true;
-	if (!cache_lookup(r->cache, &req->key, timers_now(r->timers) / 1000,
+	if (!cache_lookup(r->cache, &req->key, batch_clock_ms(r->clock) / 1000,
 	    &cc, r->reply_buf, DNS_MAX_MESSAGE, &hlen)) {
 		COUNT(r->counters, cache_misses);
 		return false;

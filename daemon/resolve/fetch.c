@@ -82,13 +82,13 @@ fetch_finish(struct fetch *f, const uint8_t *abuf, size_t alen, int ede)
 
 	if (abuf != NULL && f->keyed) {
 		res = cache_insert(r->cache, &f->key,
-		    timers_now(r->timers) / 1000, abuf, alen);
+		    batch_clock_ms(r->clock) / 1000, abuf, alen);
 		if (res != CACHE_INSERT_STORED)
 			log_debug2("not cached: %s",
 			    cache_insert_result_str(res));
 	}
 	f->attempt = NULL;
-	timer_disarm(r->timers, &f->retry);
+	mio_timer_stop(r->timers, &f->retry);
 	if (f->solo != NULL)
 		query_deliver(f->solo, &o);
 	else
@@ -136,7 +136,7 @@ fetch_backoff_ms(const struct fetch *f)
 static bool
 fetch_can_retry(const struct fetch *f, bool answered)
 {
-	uint64_t now = timers_now(f->resolver->timers);
+	uint64_t now = batch_clock_ms(f->resolver->clock);
 
 	if (f->until_ms <= now)
 		return false;
@@ -146,12 +146,10 @@ fetch_can_retry(const struct fetch *f, bool answered)
 }
 
 static void
-fetch_retry_fire(struct timer *t)
+fetch_retry_fire(mio_timer *timer, void *arg)
 {
-	struct fetch *f = (struct fetch *)(void *)((char *)t -
-	    offsetof(struct fetch, retry));
-
-	fetch_attempt(f);
+	(void)timer;
+	fetch_attempt(arg);
 }
 
 /* The next attempt: at once, or after the round's backoff. */
@@ -166,8 +164,14 @@ fetch_retry(struct fetch *f)
 		fetch_attempt(f);
 		return;
 	}
-	f->retry.fire = fetch_retry_fire;
-	timer_arm(r->timers, &f->retry, timers_now(r->timers) + ms);
+	/* Without a timer for the backoff the fetch fails as if nothing
+	 * could be sent: its queries get SERVFAIL now, not at their
+	 * deadline. */
+	if (clock_timer_start(r->timers, &f->retry, ms, "an upstream retry")
+	    != 0) {
+		COUNT(r->counters, servfail_upstream);
+		fetch_finish(f, NULL, 0, DNS_EDE_NETWORK_ERROR);
+	}
 }
 
 static bool
@@ -246,7 +250,8 @@ fetch_new(struct resolver *r, const struct query *q,
 	f->dq = q->dq;
 	memcpy(f->question, q->question, q->dq.question_len);
 	f->dq.question = f->question;
-	f->until_ms = q->deadline.when_ms;
+	f->until_ms = q->deadline_ms;
+	mio_timer_init(&f->retry, fetch_retry_fire, f);
 	return f;
 }
 

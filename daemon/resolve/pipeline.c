@@ -48,8 +48,8 @@ resolve_query(struct resolver *r, const uint8_t *msg, size_t len,
 
 int
 resolver_new(struct resolver **out, const struct config *conf,
-    struct counters *counters, struct timers *timers,
-    struct upstream_port *upstream)
+    struct counters *counters, mio_timers *timers,
+    const struct batch_clock *clock, struct upstream_port *upstream)
 {
 	struct resolver *r = calloc(1, sizeof(*r));
 
@@ -58,6 +58,7 @@ resolver_new(struct resolver **out, const struct config *conf,
 	r->conf = conf;
 	r->counters = counters;
 	r->timers = timers;
+	r->clock = clock;
 	r->upstream = upstream;
 	upstream->answer = fetch_upstream_done;
 	TAILQ_INIT(&r->queries);

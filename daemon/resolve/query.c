@@ -38,7 +38,7 @@ query_abandon_fetch(struct fetch *f)
 
 	if (f->attempt != NULL)
 		port->ops->forget(port, f->attempt);
-	timer_disarm(f->resolver->timers, &f->retry);
+	mio_timer_stop(f->resolver->timers, &f->retry);
 	free(f);
 }
 
@@ -56,7 +56,7 @@ query_finish(struct query *q)
 		query_abandon_fetch(pending);
 	if (q->fetch != NULL)
 		query_abandon_fetch(q->fetch);
-	timer_disarm(r->timers, &q->deadline);
+	mio_timer_stop(r->timers, &q->deadline);
 	TAILQ_REMOVE(&r->queries, q, entry);
 	r->nqueries--;
 	query_gauge(r);
@@ -80,11 +80,11 @@ query_servfail(struct query *q, int ede)
 }
 
 static void
-query_deadline_fire(struct timer *t)
+query_deadline_fire(mio_timer *timer, void *arg)
 {
-	struct query *q = (struct query *)(void *)((char *)t -
-	    offsetof(struct query, deadline));
+	struct query *q = arg;
 
+	(void)timer;
 	COUNT(q->resolver->counters, timeouts);
 	log_debug2("deadline: SERVFAIL");
 	query_servfail(q, DNS_EDE_NO_REACHABLE_AUTHORITY);
@@ -111,6 +111,23 @@ query_new(struct resolver *r, struct request *req)
 	return q;
 }
 
+/* Arms q's deadline. Without one the query could wait forever, so it is
+ * not kept: SERVFAIL at once (RA set as for the REFUSED above). */
+static bool
+query_arm_deadline(struct resolver *r, struct query *q, struct request *req)
+{
+	mio_timer_init(&q->deadline, query_deadline_fire, q);
+	q->deadline_ms = batch_clock_ms(r->clock) + r->conf->timeout_ms;
+	if (clock_timer_start(r->timers, &q->deadline, r->conf->timeout_ms,
+	    "a query's deadline") == 0)
+		return true;
+	free(q);
+	req->reply.ra = true;
+	resolve_send_error(r, &req->reply, req->from, DNS_RCODE_SERVFAIL,
+	    DNS_EDE_NONE);
+	return false;
+}
+
 /* The stage where the pipeline keeps the query: from here on it has a
  * deadline and answers later. */
 bool
@@ -118,7 +135,8 @@ stage_admit(struct resolver *r, struct request *req)
 {
 	struct query *q;
 
-	if ((q = query_new(r, req)) == NULL)
+	if ((q = query_new(r, req)) == NULL ||
+	    !query_arm_deadline(r, q, req))
 		return true;
 	q->resolver = r;
 	q->client = *req->from;
@@ -127,9 +145,6 @@ stage_admit(struct resolver *r, struct request *req)
 	q->dq.question = q->question;
 	q->limit = req->reply.limit;
 	inflight_waiter_init(&q->waiter, q);
-	q->deadline.fire = query_deadline_fire;
-	timer_arm(r->timers, &q->deadline, timers_now(r->timers) +
-	    r->conf->timeout_ms);
 	TAILQ_INSERT_TAIL(&r->queries, q, entry);
 	r->nqueries++;
 	query_gauge(r);

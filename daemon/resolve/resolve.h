@@ -12,13 +12,15 @@
  * on. A new check is one new stage; see docs/design.md.
  *
  * The resolver holds what one worker's pipeline needs, given to it by the
- * worker: the configuration, counters and timers are the worker's, the
+ * worker: the configuration, counters, timer set and clock are the
+ * worker's, the
  * upstream port is a seam (the c-ares one, or t/query's fake); the cache
  * and the zones are shared, reference-counted, and swapped on reload by
  * resolver_use(). No state of the pipeline lives anywhere else.
  *
  * Recipe (what worker.c does):
- *	resolver_new(&r, &w->conf, &w->counters, &w->timers, port);
+ *	resolver_new(&r, &w->conf, &w->counters, w->timers, &w->clock,
+ *	    port);
  *	resolver_use(r, cache, zones);	(at start and on every reload)
  *	kept = resolve_query(r, msg, len, &client);	(per query)
  *	resolve_forget(r, owner);	(a transport's owner goes away)
@@ -35,7 +37,7 @@
 #include "core/log.h"
 #include "core/queue.h"
 #include "core/stats.h"
-#include "core/timer.h"
+#include "core/clock.h"
 #include "dns/dns.h"
 #include "resolve/client.h"
 #include "resolve/upstream.h"
@@ -48,7 +50,8 @@ struct query;
 struct resolver {
 	const struct config *conf;	/* the worker's copy */
 	struct counters *counters;	/* the worker's */
-	struct timers *timers;		/* the worker's */
+	mio_timers *timers;		/* the worker's */
+	const struct batch_clock *clock; /* the worker's */
 	struct upstream_port *upstream;
 	struct cache *cache;		/* a reference of our own */
 	struct zone_set *zones;		/* a reference of our own */
@@ -67,8 +70,8 @@ struct resolver {
 
 /* 0, or -ENOMEM. The port's answer callback is registered here. */
 int resolver_new(struct resolver **out, const struct config *conf,
-    struct counters *counters, struct timers *timers,
-    struct upstream_port *upstream);
+    struct counters *counters, mio_timers *timers,
+    const struct batch_clock *clock, struct upstream_port *upstream);
 /* Takes over the references to cache and zones (either may be NULL);
  * 0, or -1 if the in-flight table cannot be made. */
 int resolver_use(struct resolver *r, struct cache *cache,

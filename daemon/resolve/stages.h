@@ -31,7 +31,7 @@ struct fetch {
 	struct attempt *attempt;	/* the attempt in flight, if any */
 	unsigned attempts;
 	uint64_t until_ms;		/* no new attempt after this */
-	struct timer retry;		/* backoff before the next round */
+	mio_timer retry;		/* backoff before the next round */
 	struct query *solo;		/* unmerged: its one query */
 	bool keyed;			/* key is set: may be cached */
 };
@@ -39,7 +39,8 @@ struct fetch {
 /* A query the pipeline kept: it waits for a fetch or its deadline. */
 struct query {
 	struct resolver *resolver;
-	struct timer deadline;
+	mio_timer deadline;
+	uint64_t deadline_ms;		/* when it fires, on the batch clock */
 	TAILQ_ENTRY(query) entry;
 	struct client client;
 	struct dns_query dq;		/* dq.question points to question */

@@ -31,6 +31,12 @@
  * This file is the c-ares implementation of the pipeline's upstream port
  * (upstream.h); everything it has is one worker's struct upstreams.
  *
+ * c-ares' timeouts are the worker's timers: every channel is handed the
+ * worker's mio_timers set (mio_ares_use_timers()), so the adapter keeps a
+ * timer at the channel's next timeout and nothing here folds c-ares'
+ * deadlines into the poll by hand. Only the TLS upstreams' deadlines are
+ * still folded (upstreams_timeout()).
+ *
  * An upstream-tls server is no c-ares channel but the daemon's own DNS
  * over TLS client (dot-upstream.h) in the same poll: one connection,
  * reused and pipelined, whose events, deadlines and counters this file
@@ -106,6 +112,7 @@ struct upstream_set {
 struct upstreams {
 	struct upstream_port port;	/* first: the pipeline's view */
 	const mio_registry *registry;
+	mio_timers *timers;		/* the worker's, for the channels */
 	struct counters *counters;
 	bool log_changes;		/* worker 0 logs, the others follow */
 	struct upstream_set *active;
@@ -118,7 +125,7 @@ static const struct upstream_port_ops upstream_port_ops;
 
 int
 upstreams_new(struct upstreams **out, const mio_registry *registry,
-    struct counters *counters, bool log_changes)
+    mio_timers *timers, struct counters *counters, bool log_changes)
 {
 	struct upstreams *u = calloc(1, sizeof(*u));
 
@@ -126,6 +133,7 @@ upstreams_new(struct upstreams **out, const mio_registry *registry,
 		return -1;
 	u->port.ops = &upstream_port_ops;
 	u->registry = registry;
+	u->timers = timers;
 	u->counters = counters;
 	u->log_changes = log_changes;
 	TAILQ_INIT(&u->retired);
@@ -223,6 +231,13 @@ upstream_channel(struct upstream *u, const struct config *conf)
 	 * for all queries in flight (mio-ares.h). */
 	if ((rc = mio_ares_use_fresh_ports(u->ares, 0)) != 0) {
 		log_warnx("c-ares channel for %s: fresh ports: %s", u->name,
+		    mio_strerror(rc));
+		mio_ares_free(u->ares);
+		u->ares = NULL;
+		return -1;
+	}
+	if ((rc = mio_ares_use_timers(u->ares, u->set->owner->timers)) != 0) {
+		log_warnx("c-ares channel for %s: timers: %s", u->name,
 		    mio_strerror(rc));
 		mio_ares_free(u->ares);
 		u->ares = NULL;
@@ -569,25 +584,26 @@ upstream_dot_timeout(struct upstream *u, const struct timespec *t,
 }
 #endif
 
+/* The TLS upstreams' deadlines; c-ares' are timers of the worker's set. */
 static const struct timespec *
 upstream_set_timeout(struct upstream_set *set, const struct timespec *t,
     struct timespec *buf)
 {
-	for (unsigned i = 0; i < set->n; i++) {
 #ifdef HAVE_TLS
+	for (unsigned i = 0; i < set->n; i++) {
 		/* Even with nothing in flight: the idle close is due. */
-		if (set->ups[i].dot != NULL) {
+		if (set->ups[i].dot != NULL)
 			t = upstream_dot_timeout(&set->ups[i], t, buf);
-			continue;
-		}
-#endif
-		if (set->inflight > 0)
-			t = mio_ares_timeout(set->ups[i].ares, t, buf);
 	}
+#else
+	(void)set;
+	(void)buf;
+#endif
 	return t;
 }
 
-/* Folds every channel's next timeout into max (buf may end up used). */
+/* Folds every TLS upstream's next deadline into max (buf may end up
+ * used). */
 const struct timespec *
 upstreams_timeout(struct upstreams *ups, const struct timespec *max,
     struct timespec *buf)
@@ -615,6 +631,8 @@ upstream_count_ports(struct upstream *u, struct counters *c)
 	u->ports = now;
 }
 
+/* After every poll: the TLS upstreams' deadlines, and what the c-ares
+ * channels counted or met (their timeouts are timers of their own). */
 static void
 upstream_set_process_timeouts(struct upstream_set *set)
 {
@@ -627,11 +645,9 @@ upstream_set_process_timeouts(struct upstream_set *set)
 			continue;
 		}
 #endif
-		if (set->ups[i].inflight > 0)
-			mio_ares_process_timeouts(set->ups[i].ares);
 		upstream_count_ports(&set->ups[i], set->owner->counters);
 		if ((error = mio_ares_take_error(set->ups[i].ares)) != 0)
-			log_warnx("%s: registering a c-ares socket: %s",
+			log_warnx("%s: a c-ares socket or timer: %s",
 			    set->ups[i].name, mio_strerror(error));
 	}
 }

@@ -20,6 +20,7 @@
 #include "core/conf.h"
 #include "core/stats.h"
 #include "mio.h"
+#include "mio-timer.h"
 
 enum upstream_status {
 	UPSTREAM_ANSWER,	/* an answer came; the pipeline judges it */
@@ -58,7 +59,7 @@ struct upstream_port {
 /* ---- upstream.c: the c-ares port, one per worker ---- */
 struct upstreams;
 int upstreams_new(struct upstreams **out, const mio_registry *registry,
-    struct counters *counters, bool log_changes);
+    mio_timers *timers, struct counters *counters, bool log_changes);
 struct upstream_port *upstreams_port(struct upstreams *u);
 int upstreams_configure(struct upstreams *u, const struct config *conf);
 bool upstreams_event(struct upstreams *u, const mio_event *ev);
