@@ -717,7 +717,16 @@ test_limits(void)
 	    "busy: past max-inflight the query is not kept");
 	is_int(reply_rcode(&replies[0]), 5, "busy: REFUSED");
 	is_int(counters.refused_busy, 1, "busy: counted");
-	upstream_answers(sent, 0, 8);
+	/* Finding 1: past the jostle time the oldest query makes room. */
+	reset_log();
+	run_timers_for(250);
+	ok(ask(&fake_udp_ops, &owner_b, 0x7008, "eight.example.org", 1),
+	    "jostle: after 250 ms a new query pushes the oldest out");
+	ok(nreplies == 1 && reply_id(&replies[0]) == 0x7001 &&
+	    reply_rcode(&replies[0]) == 2, "jostle: the oldest got SERVFAIL");
+	is_int(counters.jostled, 1, "jostle: counted");
+	is_int(resolve_count(res), 1, "jostle: still one in flight");
+	upstream_answers(sent + 1, 0, 8);
 	conf.max_inflight = 100;
 
 	reset_log();

@@ -50,6 +50,7 @@ static const struct stats_field {
 	F("nxdomain", nxdomain),
 	F("refused", refused),
 	F("refused-busy", refused_busy),
+	F("jostled", jostled),
 	F("formerr", formerr),
 	F("notimp", notimp),
 	F("dropped", dropped),
@@ -246,9 +247,9 @@ stats_log(const struct counters *c)
 	log_info("replies: nxdomain %llu, servfail %llu, refused %llu",
 	    U(c->nxdomain), U(c->servfail), U(c->refused));
 	log_info("errors: formerr %llu, notimp %llu, refused (busy) %llu, "
-	    "dropped %llu, timeouts %llu, servfail (upstream) %llu, "
+	    "jostled %llu, dropped %llu, timeouts %llu, servfail (upstream) %llu, "
 	    "tsig %llu", U(c->formerr), U(c->notimp), U(c->refused_busy),
-	    U(c->dropped), U(c->timeouts), U(c->servfail_upstream),
+	    U(c->jostled), U(c->dropped), U(c->timeouts), U(c->servfail_upstream),
 	    U(c->tsig_refused));
 	log_info("upstream: sent %llu, retries %llu, timeouts %llu, "
 	    "bad answers %llu; udp send failures %llu", U(c->upstream_sent),

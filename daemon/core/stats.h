@@ -27,6 +27,7 @@ struct counters {
 	uint64_t nxdomain, servfail, refused;	/* replies by RCODE */
 	uint64_t formerr, notimp, dropped;	/* queries we rejected */
 	uint64_t refused_busy;		/* max-inflight reached */
+	uint64_t jostled;		/* oldest pushed out at max-inflight */
 	uint64_t timeouts;		/* SERVFAIL at the query's deadline */
 	uint64_t servfail_upstream;	/* SERVFAIL: every attempt failed */
 	uint64_t upstream_sent, upstream_retries, upstream_timeouts;

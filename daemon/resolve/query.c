@@ -1,10 +1,19 @@
 /*
  * query.c - the life of a query the pipeline keeps: admitted by
- * stage_admit() (counted against max-inflight, REFUSED beyond it, given a
- * deadline), it ends in exactly one way: its fetch's answer or failure
+ * stage_admit() (counted against max-inflight, given a deadline), it ends in exactly one way: its fetch's answer or failure
  * (fetch.c), or its own deadline, which answers SERVFAIL no matter what
  * the upstream is still doing. Ending it lets go of its client handle
  * (ops->detach) and of a fetch nobody else waits for.
+ *
+ * At max-inflight a new query jostles the oldest one out, as unbound's
+ * jostle-timeout does: the oldest is answered SERVFAIL and the new one
+ * kept, provided the oldest has waited at least QUERY_JOSTLE_MS; else the
+ * new one is REFUSED. Without it one client asking slow names filled every
+ * slot and everyone else got REFUSED for as long as it kept asking
+ * (review finding 1); with it, a flood only shortens how long a slow
+ * query may wait, and a fast answer still comes back. A cap per client
+ * prefix was the other choice; it fails against a flood spread over many
+ * prefixes, which the jostle still survives.
  */
 #include "config.h"
 
@@ -13,6 +22,10 @@
 #include <string.h>
 
 #include "resolve/stages.h"
+
+/* How long the oldest query must have waited before a new one may push it
+ * out when every slot is taken (unbound's jostle-timeout default). */
+#define QUERY_JOSTLE_MS 200
 
 size_t
 resolve_count(const struct resolver *r)
@@ -90,13 +103,33 @@ query_deadline_fire(mio_timer *timer, void *arg)
 	query_servfail(q, DNS_EDE_NO_REACHABLE_AUTHORITY);
 }
 
-/* Whether a new query may be kept: under max-inflight, not shutting down,
- * and memory for it. NULL after answering REFUSED. */
+/* Makes room at max-inflight: ends the oldest query with SERVFAIL if it
+ * has waited long enough to be pushed out; false if it has not. */
+static bool
+query_jostle(struct resolver *r)
+{
+	struct query *oldest = TAILQ_FIRST(&r->queries);
+
+	if (oldest == NULL || batch_clock_ms(r->clock) <
+	    oldest->admitted_ms + QUERY_JOSTLE_MS)
+		return false;
+	COUNT(r->counters, jostled);
+	log_warnx_limited(&r->busy_log, "%zu queries in flight, the maximum: "
+	    "the oldest answered SERVFAIL to admit a new one", r->nqueries);
+	query_servfail(oldest, DNS_EDE_NONE);
+	return true;
+}
+
+/* Whether a new query may be kept: under max-inflight (after pushing out
+ * the oldest, if it may be), not shutting down, and memory for it. NULL
+ * after answering REFUSED. */
 static struct query *
 query_new(struct resolver *r, struct request *req)
 {
 	struct query *q = NULL;
 
+	if (r->nqueries >= r->conf->max_inflight && !r->shutting_down)
+		(void)query_jostle(r);
 	if (r->nqueries >= r->conf->max_inflight || r->shutting_down ||
 	    (q = calloc(1, sizeof(*q))) == NULL) {
 		COUNT(r->counters, refused_busy);
@@ -144,6 +177,7 @@ stage_admit(struct resolver *r, struct request *req)
 	memcpy(q->question, req->dq.question, req->dq.question_len);
 	q->dq.question = q->question;
 	q->limit = req->reply.limit;
+	q->admitted_ms = batch_clock_ms(r->clock);
 	inflight_waiter_init(&q->waiter, q);
 	TAILQ_INSERT_TAIL(&r->queries, q, entry);
 	r->nqueries++;

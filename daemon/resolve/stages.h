@@ -48,6 +48,7 @@ struct query {
 	size_t limit;			/* the client's largest answer */
 	struct inflight_waiter waiter;	/* merged: waits for a fetch */
 	struct fetch *fetch;		/* unmerged: its own fetch */
+	uint64_t admitted_ms;		/* when stage_admit() kept it */
 };
 
 /* A query on its way down the stages; lives on resolve_query()'s stack. */
