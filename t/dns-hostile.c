@@ -493,7 +493,7 @@ check_labels(void)
 	/* Labels are binary (RFC 2181 11): NUL, '.', 0xff, space. */
 	query(&m, 0x01, 1, 0, 0, 0);
 	put(&m, "04 00 2e ff 20 07 6578616d706c65 04 74657374 00 0010 0001");
-	snprintf(want, sizeof(want), "0000 0100 0001 0000 0000 0001 %s %s",
+	snprintf(want, sizeof(want), "0000 0120 0001 0000 0000 0001 %s %s",
 	    "04 00 2e ff 20 07 6578616d706c65 04 74657374 00 0010 0001",
 	    OPT_1232);
 	expect_query(&m, DNS_QUERY_OK, want,
@@ -501,7 +501,7 @@ check_labels(void)
 	query(&m, 0x01, 1, 0, 0, 0);
 	put(&m, "00 0002 0001");
 	expect_query(&m, DNS_QUERY_OK,
-	    "0000 0100 0001 0000 0000 0001 00 0002 0001 " OPT_1232,
+	    "0000 0120 0001 0000 0000 0001 00 0002 0001 " OPT_1232,
 	    "the root name (. NS): forwarded");
 }
 
@@ -707,7 +707,7 @@ check_opt(void)
 	for (int i = 0; i < 2000; i++)
 		put(&m, "fde9 0000");
 	expect_query(&m, DNS_QUERY_OK,
-	    "0000 0100 0001 0000 0000 0001 " Q " " OPT_1232,
+	    "0000 0120 0001 0000 0000 0001 " Q " " OPT_1232,
 	    "2000 empty EDNS options: accepted, none forwarded");
 	query_additional(&m, 1, "00 0029 04d0 00000000");
 	put16(&m, 4 + 4000);
@@ -715,7 +715,7 @@ check_opt(void)
 	put16(&m, 4000);
 	put_bytes(&m, 0x5a, 4000);
 	expect_query(&m, DNS_QUERY_OK,
-	    "0000 0100 0001 0000 0000 0001 " Q " " OPT_1232,
+	    "0000 0120 0001 0000 0000 0001 " Q " " OPT_1232,
 	    "a 4000-byte cookie option: accepted, not forwarded");
 	query(&m, 0x01, 1, 0, 0, 0);
 	put(&m, "01 61 07 6578616d706c65 04 74657374 00 0029 0001");

@@ -161,7 +161,18 @@ check_upstream_and_errors(void)
 	is_int((long long)len, 12 + 20 + 11, "upstream query: header, "
 	    "question, and an 11-byte OPT");
 	ok(out[2] == 0x01 && out[3] == 0x30 && out[11] == 1 && out[10] == 0,
-	    "RD, AD and CD as the client sent them; one additional record");
+	    "RD, AD and CD; one additional record");
+	m.b[2] = 0x00;
+	m.b[3] = 0x00;
+	dns_parse_query(m.b, m.n, &q);
+	dns_build_upstream(&q, 1232, out, sizeof(out));
+	ok(out[2] == 0x01 && out[3] == 0x20, "RD and AD set upstream though "
+	    "the client asked without, CD clear as it asked (one upstream "
+	    "query for both: review finding 8)");
+	header(&m, 0x01, 0x30, 1, 0, 0, 1);
+	put(&m, QUESTION " 00 0029 1000 00008000 0004 000a 0000");
+	dns_parse_query(m.b, m.n, &q);
+	len = dns_build_upstream(&q, 1232, out, sizeof(out));
 	ok(memcmp(out + 12, m.b + 12, 20) == 0, "the question unchanged");
 	ok(memcmp(out + 32, "\0\0\x29\x04\xd0\0\0\x80\0\0\0", 11) == 0,
 	    "our OPT last: size 1232, DO copied, no options (not the "

@@ -456,6 +456,45 @@ test_miss_then_hit(void)
 	is_int(counters.cache_hits, 1, "hit: counted as a hit");
 }
 
+/* A query for name with the header's flag bytes set to flags1, flags2. */
+static bool
+ask_flags(void *owner, uint16_t id, const char *name, uint8_t flags1,
+    uint8_t flags2)
+{
+	struct client c = { .ops = &fake_udp_ops, .owner = owner };
+	uint8_t msg[300];
+	size_t len = make_query(msg, id, name, 1, 0);
+
+	msg[2] = flags1;
+	msg[3] = flags2;
+	return resolve_query(res, msg, len, &c);
+}
+
+/* Clients that differ in RD and AD only share one upstream query; one
+ * that differs in CD does not (review finding 8). */
+static void
+test_merged_flags(void)
+{
+	unsigned before = up.nsent;
+
+	reset_log();
+	ok(ask_flags(&owner_a, 0xa011, "flags.example.org", 0x01, 0x00) &&
+	    ask_flags(&owner_b, 0xa012, "flags.example.org", 0x00, 0x20) &&
+	    ask_flags(&owner_c, 0xa013, "flags.example.org", 0x01, 0x20) &&
+	    ask_flags(&owner_a, 0xa014, "flags.example.org", 0x01, 0x10),
+	    "merge flags: four queries kept");
+	is_int(up.nsent - before, 2, "merge flags: RD and AD share one "
+	    "upstream query, CD gets its own");
+	ok(up.sent[before].msg[2] == 0x01 && up.sent[before].msg[3] == 0x20,
+	    "merge flags: sent with RD and AD");
+	upstream_answers(before, 0, 3);
+	upstream_answers(before + 1, 0, 3);
+	is_int(nreplies, 4, "merge flags: four replies");
+	ok((replies[1].msg[2] & 0x01) == 0 && (replies[0].msg[2] & 0x01),
+	    "merge flags: each reply with its client's RD");
+	is_int(resolve_count(res), 0, "merge flags: nothing left in flight");
+}
+
 static void
 test_merged(void)
 {
@@ -477,6 +516,7 @@ test_merged(void)
 	ok(replies[0].owner == &owner_a && replies[1].owner == &owner_b &&
 	    replies[2].owner == &owner_c, "merge: each to its own client");
 	is_int(resolve_count(res), 0, "merge: nothing left in flight");
+	test_merged_flags();
 }
 
 static void test_outage(void);

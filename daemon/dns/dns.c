@@ -295,11 +295,15 @@ dns_put_ede(uint8_t *opt, uint16_t code)
 }
 
 /*
- * The query for upstream: the client's question with RD, AD and CD as the
- * client set them, ID 0 (upstream.c chooses one), and our bare OPT as the
- * last record, exactly 11 bytes, because c-ares 1.18 cuts the last 11
+ * The query for upstream: the client's question with RD and AD always set
+ * and CD as the client set it, ID 0 (upstream.c chooses one), and our bare
+ * OPT as the last record, exactly 11 bytes, because c-ares 1.18 cuts the last 11
  * bytes off when an upstream does not speak EDNS. Returns the length, or 0
- * if cap is too small.
+ * if cap is too small. RD and AD do not follow the client so that clients
+ * that differ only there share one upstream query (merge.c): a forwarder
+ * asks for recursion anyway, and AD asked for (RFC 6840 5.7) only lets the
+ * upstream say what it validated; each client's reply gets RD and AD as
+ * its own query allows.
  */
 size_t
 dns_build_upstream(const struct dns_query *q, uint16_t edns_size,
@@ -310,8 +314,8 @@ dns_build_upstream(const struct dns_query *q, uint16_t edns_size,
 	if (len > cap)
 		return 0;
 	memset(out, 0, DNS_HEADER);
-	out[2] = q->flags1 & DNS_FLAG_RD;
-	out[3] = q->flags2 & (DNS_FLAG_AD | DNS_FLAG_CD);
+	out[2] = DNS_FLAG_RD;
+	out[3] = (uint8_t)(DNS_FLAG_AD | (q->flags2 & DNS_FLAG_CD));
 	dns_set16(out + 4, 1);
 	dns_set16(out + 10, 1);
 	memcpy(out + DNS_HEADER, q->question, q->question_len);

@@ -92,7 +92,8 @@ fetch_finish(struct fetch *f, const uint8_t *abuf, size_t alen, int ede)
 	if (f->solo != NULL)
 		query_deliver(f->solo, &o);
 	else
-		inflight_complete(r->inflight, &f->key, fetch_deliver_cb, &o);
+		inflight_complete(r->inflight, &f->merge_key, fetch_deliver_cb,
+		    &o);
 	free(f);
 }
 
@@ -236,15 +237,16 @@ fetch_upstream_done(void *cookie, enum upstream_status status,
 /* A fetch for q's question; NULL without memory. */
 static struct fetch *
 fetch_new(struct resolver *r, const struct query *q,
-    const struct cache_key *key)
+    const struct request *req)
 {
 	struct fetch *f = calloc(1, sizeof(*f));
 
 	if (f == NULL)
 		return NULL;
 	f->resolver = r;
-	if (key != NULL) {
-		f->key = *key;
+	if (req->keyed) {
+		f->key = req->key;
+		f->merge_key = req->merge_key;
 		f->keyed = true;
 	}
 	f->dq = q->dq;
@@ -263,7 +265,7 @@ stage_fetch(struct resolver *r, struct request *req)
 {
 	struct query *q = req->query;
 	bool owned = req->join == INFLIGHT_NEW;
-	struct fetch *f = fetch_new(r, q, req->keyed ? &req->key : NULL);
+	struct fetch *f = fetch_new(r, q, req);
 
 	if (f == NULL) {
 		COUNT(r->counters, servfail_upstream);

@@ -24,7 +24,8 @@
 /* One upstream question, shared by the queries waiting for it. */
 struct fetch {
 	struct resolver *resolver;
-	struct cache_key key;
+	struct cache_key key;		/* the first client's, for the cache */
+	struct cache_key merge_key;	/* its in-flight entry's */
 	struct dns_query dq;		/* the first client's; dq.question
 					 * points to question */
 	uint8_t question[QUERY_QUESTION_MAX];
@@ -60,6 +61,7 @@ struct request {
 	struct dns_query dq;		/* points into the client's message */
 	struct dns_reply reply;		/* how to dress its reply */
 	struct cache_key key;		/* set by the cache stage if keyed */
+	struct cache_key merge_key;	/* key, but only DO and CD */
 	bool keyed;
 	struct query *query;		/* once admitted */
 	enum inflight_join_result join;	/* set by the merge stage */
