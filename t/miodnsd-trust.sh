@@ -2,8 +2,9 @@
 # t/miodnsd-trust.sh - miodnsd against spoofing (issue 15): a fresh random
 # source port for every upstream query with many in flight, one upstream
 # query per question however many clients ask it (past max-waiters:
-# SERVFAIL, never a second query), the counters of both, and an upstream
-# that restarts within a query's deadline costing no SERVFAIL. t/dnsstub -v
+# SERVFAIL, never a second query), the counters of both, an upstream
+# that restarts within a query's deadline costing no SERVFAIL, and 0x20
+# against an upstream that echoes case. t/dnsstub -v
 # logs the source port of every UDP query it receives.
 set -u
 . "${top_srcdir:-.}/t/miodnsd-lib.sh"
@@ -79,6 +80,18 @@ like "$(cat "$tmp/restart")" "rcode=NOERROR id=ok*an=1*" \
 	"an upstream restarting within the deadline: answered, no SERVFAIL"
 ok $([ "$(stat upstream-retries)" -ge 2 ]; echo $?) \
 	"after retries ($(stat upstream-retries))"
+stop_miodnsd
+is "$miodnsd_rc" 0 "miodnsd exits 0"
+
+# use-caps-for-id (0x20; t/query checks the random case itself): the
+# stub echoes the question as it came, so answers are taken.
+start_stub
+echo "use-caps-for-id yes" >"$tmp/caps.conf"
+start_miodnsd -c "$tmp/caps.conf" -u "127.0.0.1:$stub_port" \
+	--builtin-zones localhost
+like "$(probe "$port" abcdefghijklmnopqrstuvwxyz.load.example.test A)" \
+	"rcode=NOERROR id=ok question=ok*an=1*" "0x20: answered"
+is "$(stat upstream-caps-mismatch)" 0 "0x20: no mismatch from an upstream that echoes"
 stop_miodnsd
 is "$miodnsd_rc" 0 "miodnsd exits 0"
 

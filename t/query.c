@@ -15,9 +15,11 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "dns/cache.h"
@@ -604,6 +606,52 @@ test_outage(void)
 	    up.nsent - first);
 }
 
+/* use-caps-for-id: the upstream question in random case; an answer that
+ * echoes it is taken, one that does not is refused and the fetch goes on
+ * without 0x20 (the next upstream, at once). */
+static void
+test_caps_for_id(void)
+{
+	static const char name[] = "abcdefghijklmnopqrstuvwxyzabcdefghij.example.org";
+	unsigned first = up.nsent;
+	uint64_t mismatches = counters.upstream_caps_mismatch;
+	uint8_t plain[300];
+	size_t qend;
+
+	conf.use_caps_for_id = true;
+	reset_log();
+	ask(&fake_udp_ops, &owner_a, 0xd001, name, 1);
+	qend = question_end(up.sent[first].msg);
+	make_query(plain, 0, name, 1, 0);
+	ok(memcmp(up.sent[first].msg + 12, plain + 12, qend - 12) != 0,
+	    "0x20: the upstream question is not as the client wrote it");
+	ok(strncasecmp((const char *)up.sent[first].msg + 13,
+	    (const char *)plain + 13, 36) == 0,
+	    "0x20: but the same name in any case");
+	upstream_answers(first, 0, 6);
+	is_int(nreplies, 1, "0x20: an answer in the same case is taken");
+	is_int(reply_last_octet(&replies[0]), 6, "0x20: its A record");
+
+	reset_log();
+	first = up.nsent;
+	ask(&fake_udp_ops, &owner_a, 0xd002, "zz" "abcdefghijklmnopqrstuvwxyz.example.org", 1);
+	qend = question_end(up.sent[first].msg);
+	for (size_t i = 13; i < qend - 4; i++)
+		up.sent[first].msg[i] = (uint8_t)tolower(up.sent[first].msg[i]);
+	upstream_answers(first, 0, 7);
+	is_int(nreplies, 0, "0x20: an answer in another case is refused");
+	is_int(counters.upstream_caps_mismatch, mismatches + 1,
+	    "0x20: counted as upstream-caps-mismatch");
+	is_int(up.nsent - first, 2, "0x20: the next upstream is asked at once");
+	make_query(plain, 0, "zz" "abcdefghijklmnopqrstuvwxyz.example.org", 1, 0);
+	ok(memcmp(up.sent[first + 1].msg + 12, plain + 12, qend - 12) == 0,
+	    "0x20: without random case this time (the fallback)");
+	upstream_answers(first + 1, 0, 8);
+	is_int(nreplies, 1, "0x20: and its answer is taken");
+	is_int(reply_last_octet(&replies[0]), 8, "0x20: its A record");
+	conf.use_caps_for_id = false;
+}
+
 static void
 test_deadline(void)
 {
@@ -807,6 +855,7 @@ main(void)
 	test_merged();
 	test_failover();
 	test_deadline();
+	test_caps_for_id();
 	test_tcp_gone();
 	test_reload_in_flight();
 	test_local_and_checks();

@@ -331,6 +331,18 @@ config_add_allow(struct config *conf, const char *value)
 	return 0;
 }
 
+/* A yes|no keyword, unbound's spelling. */
+static int
+config_set_yes_no(bool *out, const char *key, const char *value)
+{
+	if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) {
+		*out = value[0] == 'y';
+		return 0;
+	}
+	log_warnx("%s: \"%s\" is not yes or no", key, value);
+	return -1;
+}
+
 /* "access-control PREFIX allow|refuse|deny", checked on a scratch list
  * so that a bad line fails here, where it can be reported. */
 static int
@@ -535,6 +547,8 @@ config_set_from(struct config *conf, const char *key, const char *value,
 		return config_add_allow(conf, value);
 	if (strcmp(key, "access-control") == 0)
 		return config_add_access(conf, value);
+	if (strcmp(key, "use-caps-for-id") == 0)
+		return config_set_yes_no(&conf->use_caps_for_id, key, value);
 	if (strcmp(key, "builtin-zones") == 0)
 		return config_set_builtin(conf, value);
 	if (strcmp(key, "listen") == 0)

@@ -107,6 +107,7 @@ struct config {
 	char access_control[MIODNSD_MAX_ACCESS][64];
 	int naccess;
 	unsigned ratelimit;		/* UDP answers/s per prefix; 0 off */
+	bool use_caps_for_id;		/* 0x20: random case upstream */
 };
 
 void config_defaults(struct config *conf);

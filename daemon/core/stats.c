@@ -75,6 +75,7 @@ static const struct stats_field {
 	F("rrl-dropped", rrl_dropped),
 	F("tcp-evicted", tcp_evicted),
 	F("tcp-shed", tcp_shed),
+	F("upstream-caps-mismatch", upstream_caps_mismatch),
 	F("inflight-peak", inflight_peak),
 	F("in-flight", inflight),
 	F("tcp-open", tcp_open),

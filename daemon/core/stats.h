@@ -46,6 +46,7 @@ struct counters {
 	uint64_t rrl_truncated, rrl_dropped;	/* ratelimit on UDP */
 	uint64_t tcp_evicted;		/* idle, closed to admit a new one */
 	uint64_t tcp_shed;		/* accepted and closed: no descriptors */
+	uint64_t upstream_caps_mismatch;	/* 0x20: case not echoed */
 	uint64_t inflight, tcp_open;	/* gauges: now, not since start */
 };
 
@@ -66,7 +67,7 @@ counter_inc(uint64_t *c)
 #define COUNT(counters, field) counter_inc(&(counters)->field)
 
 /* Room for every counter as one "name=value" string. */
-#define STATS_MAX 48
+#define STATS_MAX 56
 #define STATS_STRING_LEN 48
 struct stats_text {
 	char buf[STATS_MAX][STATS_STRING_LEN];

@@ -30,6 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef HAVE_SYS_RANDOM_H
+#include <sys/random.h>
+#endif
+
 #include "resolve/stages.h"
 
 /* The pause before a new round of attempts: doubled each round. */
@@ -97,6 +101,59 @@ fetch_finish(struct fetch *f, const uint8_t *abuf, size_t alen, int ede)
 	free(f);
 }
 
+/*
+ * use-caps-for-id (draft-vixie-dnsext-dns0x20, unbound's name): every
+ * letter of the upstream question's name in a random case, noted in f, so
+ * that an answer must echo it exactly: one more bit per letter for a
+ * forger to guess. c-ares and mio-ares compare names in any case, so the
+ * check is here. Length bytes are left alone.
+ */
+static void
+fetch_random_case(struct fetch *f, uint8_t *msg, size_t len)
+{
+	uint8_t bits[32];
+	size_t at = 12, n = 0;
+
+	f->sent_name_len = 0;
+	if (!f->resolver->conf->use_caps_for_id || f->caps_off)
+		return;
+#ifdef HAVE_GETRANDOM
+	if (getrandom(bits, sizeof(bits), 0) != (ssize_t)sizeof(bits))
+		return;
+#else
+	arc4random_buf(bits, sizeof(bits));
+#endif
+	while (at < len && msg[at] != 0 && msg[at] < 64) {
+		size_t end = at + 1 + msg[at];
+		for (at++; at < end && at < len; at++, n++) {
+			uint8_t c = msg[at] | 0x20;
+			if (c >= 'a' && c <= 'z')
+				msg[at] = (bits[n / 8 % sizeof(bits)] >> (n % 8)) & 1 ?
+				    (uint8_t)(c - 32) : c;
+		}
+	}
+	if (at >= len || at - 12 + 1 > sizeof(f->sent_name))
+		return;
+	f->sent_name_len = at - 12 + 1;
+	memcpy(f->sent_name, msg + 12, f->sent_name_len);
+}
+
+/* Whether an answer echoes the case its attempt was sent in (true when
+ * 0x20 was not used). A mismatch turns it off for the fetch (unbound's
+ * fallback: some servers do not echo case) and the answer is refused. */
+static bool
+fetch_case_echoed(struct fetch *f, const uint8_t *abuf, size_t alen)
+{
+	if (f->sent_name_len == 0)
+		return true;
+	if (alen >= 12 + f->sent_name_len &&
+	    memcmp(abuf + 12, f->sent_name, f->sent_name_len) == 0)
+		return true;
+	COUNT(f->resolver->counters, upstream_caps_mismatch);
+	f->caps_off = true;
+	return false;
+}
+
 /* Sends f to its next upstream. f may be gone when this returns: the
  * port can call back before its send returns. */
 static void
@@ -109,6 +166,7 @@ fetch_attempt(struct fetch *f)
 	    msg, sizeof(msg));
 	unsigned attempt = f->attempts++;
 
+	fetch_random_case(f, msg, len);
 	if (len == 0 || !port->ops->send(port, attempt, msg, len, f,
 	    &f->attempt)) {
 		COUNT(r->counters, servfail_upstream);
@@ -212,7 +270,7 @@ fetch_upstream_done(void *cookie, enum upstream_status status,
 	int rcode = -1;
 
 	f->attempt = NULL;
-	if (status == UPSTREAM_ANSWER) {
+	if (status == UPSTREAM_ANSWER && fetch_case_echoed(f, abuf, alen)) {
 		rcode = fetch_check_answer(f, abuf, alen);
 		if (rcode >= 0 && !fetch_rcode_is_failure(rcode)) {
 			fetch_finish(f, abuf, alen, DNS_EDE_NONE);

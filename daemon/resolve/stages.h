@@ -33,6 +33,11 @@ struct fetch {
 	unsigned attempts;
 	uint64_t until_ms;		/* no new attempt after this */
 	mio_timer retry;		/* backoff before the next round */
+	/* use-caps-for-id: the name as the attempt in flight wrote it, or
+	 * caps_off once an upstream did not echo it (then plain case). */
+	uint8_t sent_name[256];
+	size_t sent_name_len;		/* 0: no 0x20 in this attempt */
+	bool caps_off;
 	struct query *solo;		/* unmerged: its one query */
 	bool keyed;			/* key is set: may be cached */
 };
