@@ -74,6 +74,24 @@ elapsed_probe -T 3000 "$port" a.example.test AAAA
 ok $(within 0 250; echo $?) "the next query goes to the one that answered ($ms ms)"
 stop_miodnsd
 
+# An upstream slower than upstream-timeout (review finding 4): every answer
+# comes 700 ms after its query, each attempt times out after 300 ms, yet
+# the first attempt's answer is taken when it comes, long before the
+# 2500 ms deadline. Each attempt ended at upstream-timeout used to lose its
+# answer: SERVFAIL at the deadline.
+start_stub --delay 700
+cat >"$tmp/slow" <<EOF
+upstream 127.0.0.1:$stub_port
+upstream-timeout 300
+timeout 2500
+EOF
+start_miodnsd -c "$tmp/slow"
+elapsed_probe -T 4000 "$port" a.example.test A
+like "$out" "rcode=NOERROR id=ok question=ok*" \
+	"an upstream slower than upstream-timeout still answers"
+ok $(within 600 1500; echo $?) "with the first attempt's answer ($ms ms)"
+stop_miodnsd
+
 # The in-flight cap: 5 queries in flight at most, the rest REFUSED.
 start_stub --delay 400
 cat >"$tmp/cap" <<EOF

@@ -522,6 +522,7 @@ test_merged(void)
 }
 
 static void test_outage(void);
+static void test_late_answer(void);
 
 static void
 test_failover(void)
@@ -575,6 +576,36 @@ test_failover(void)
 	is_int(nreplies, 1, "silence: the new round's answer");
 	is_int(reply_rcode(&replies[0]), 0, "silence: NOERROR");
 	test_outage();
+	test_late_answer();
+}
+
+/* Review finding 4: an attempt silent for upstream-timeout is not given
+ * up; the next one is sent, and the first answer to either counts. */
+static void
+test_late_answer(void)
+{
+	unsigned first = up.nsent, timeout = conf.upstream_timeout_ms;
+	uint64_t start;
+
+	reset_log();
+	conf.upstream_timeout_ms = 200;
+	up.port.count = 1;
+	ask(&fake_udp_ops, &owner_a, 0xb005, "late.example.org", 1);
+	start = now_ns();
+	run_timers_until(&up.nsent, 1000);
+	is_int(up.nsent - first, 2, "late: a second attempt after "
+	    "upstream-timeout and the backoff");
+	ok(now_ns() - start >= 249000000u, "late: not before 250 ms (%llu ms)",
+	    (unsigned long long)((now_ns() - start) / 1000000u));
+	ok(!up.sent[first].forgotten, "late: the first attempt is still kept");
+	upstream_answers(first, 0, 6);
+	ok(nreplies == 1 && reply_rcode(&replies[0]) == 0 &&
+	    reply_last_octet(&replies[0]) == 6,
+	    "late: the first attempt's late answer is taken");
+	ok(up.sent[first + 1].forgotten, "late: the second one forgotten");
+	is_int(resolve_count(res), 0, "late: nothing left in flight");
+	up.port.count = 2;
+	conf.upstream_timeout_ms = timeout;
 }
 
 /* Upstreams silent for good: rounds with a doubling backoff until the

@@ -806,6 +806,7 @@ config_same_upstreams(const struct config *a, const struct config *b)
 {
 	if (a->nupstream != b->nupstream ||
 	    a->upstream_timeout_ms != b->upstream_timeout_ms ||
+	    a->timeout_ms != b->timeout_ms ||
 	    a->edns_size != b->edns_size)
 		return false;
 	for (int i = 0; i < a->nupstream; i++) {

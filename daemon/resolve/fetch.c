@@ -10,10 +10,20 @@
  * forgotten by the port, and its outcome goes nowhere (c-ares 1.18 cannot
  * cancel one query).
  *
- * Attempts: a failed attempt (silence, an unusable answer, a send that
- * failed) moves on to the next upstream at once, and once every upstream
- * has failed in a round, the next round starts after a backoff (50 ms,
- * doubling up to 800 ms), round after round until the query's deadline:
+ * Attempts: a failed attempt (an unusable answer, a send that failed, or
+ * silence for upstream-timeout) moves on to the next upstream at once, and
+ * once every upstream has failed in a round, the next round starts after
+ * a backoff (50 ms, doubling up to 800 ms), round after round until the
+ * query's deadline. An attempt that stayed silent is not given up: the
+ * upstream port keeps it until the deadline (the c-ares channels time out
+ * at the deadline, the fetch times each attempt itself), and its answer
+ * is taken if it comes first, so an upstream slower than upstream-timeout
+ * still answers (review finding 4: it was SERVFAIL at 2 s of 3). Each
+ * such answer is checked by the port against its own attempt's port, ID
+ * and question, so keeping it open widens the forgery window by no more
+ * than one more query in flight would; at most FETCH_LIVE_MAX attempts
+ * are kept, the oldest forgotten first.
+ *
  * an upstream that restarts, or an outage shorter than the deadline, costs
  * no SERVFAIL (issue 15 saw 5.5% SERVFAIL with an upstream restarting
  * every 2 s). An answer with RCODE SERVFAIL, REFUSED or NOTIMP, or an
@@ -41,6 +51,8 @@
 #define FETCH_BACKOFF_MAX_MS 800
 
 static void fetch_attempt(struct fetch *f);
+static bool fetch_can_retry(const struct fetch *f, bool answered);
+static void fetch_forget_tries(struct fetch *f);
 
 /* Answers q with the fetch's outcome and ends it. */
 void
@@ -91,8 +103,9 @@ fetch_finish(struct fetch *f, const uint8_t *abuf, size_t alen, int ede)
 			log_debug2("not cached: %s",
 			    cache_insert_result_str(res));
 	}
-	f->attempt = NULL;
+	fetch_forget_tries(f);
 	mio_timer_stop(r->timers, &f->retry);
+	mio_timer_stop(r->timers, &f->timeout);
 	if (f->solo != NULL)
 		query_deliver(f->solo, &o);
 	else
@@ -103,18 +116,20 @@ fetch_finish(struct fetch *f, const uint8_t *abuf, size_t alen, int ede)
 
 /*
  * use-caps-for-id (draft-vixie-dnsext-dns0x20, unbound's name): every
- * letter of the upstream question's name in a random case, noted in f, so
+ * letter of the upstream question's name in a random case, noted in the
+ * attempt t, so
  * that an answer must echo it exactly: one more bit per letter for a
  * forger to guess. c-ares and mio-ares compare names in any case, so the
  * check is here. Length bytes are left alone.
  */
 static void
-fetch_random_case(struct fetch *f, uint8_t *msg, size_t len)
+fetch_random_case(struct fetch *f, struct fetch_try *t, uint8_t *msg,
+    size_t len)
 {
 	uint8_t bits[32];
 	size_t at = 12, n = 0;
 
-	f->sent_name_len = 0;
+	t->sent_name_len = 0;
 	if (!f->resolver->conf->use_caps_for_id || f->caps_off)
 		return;
 #ifdef HAVE_GETRANDOM
@@ -132,26 +147,67 @@ fetch_random_case(struct fetch *f, uint8_t *msg, size_t len)
 				    (uint8_t)(c - 32) : c;
 		}
 	}
-	if (at >= len || at - 12 + 1 > sizeof(f->sent_name))
+	if (at >= len || at - 12 + 1 > sizeof(t->sent_name))
 		return;
-	f->sent_name_len = at - 12 + 1;
-	memcpy(f->sent_name, msg + 12, f->sent_name_len);
+	t->sent_name_len = at - 12 + 1;
+	memcpy(t->sent_name, msg + 12, t->sent_name_len);
 }
 
 /* Whether an answer echoes the case its attempt was sent in (true when
  * 0x20 was not used). A mismatch turns it off for the fetch (unbound's
  * fallback: some servers do not echo case) and the answer is refused. */
 static bool
-fetch_case_echoed(struct fetch *f, const uint8_t *abuf, size_t alen)
+fetch_case_echoed(struct fetch *f, const struct fetch_try *t,
+    const uint8_t *abuf, size_t alen)
 {
-	if (f->sent_name_len == 0)
+	if (t->sent_name_len == 0)
 		return true;
-	if (alen >= 12 + f->sent_name_len &&
-	    memcmp(abuf + 12, f->sent_name, f->sent_name_len) == 0)
+	if (alen >= 12 + t->sent_name_len &&
+	    memcmp(abuf + 12, t->sent_name, t->sent_name_len) == 0)
 		return true;
 	COUNT(f->resolver->counters, upstream_caps_mismatch);
 	f->caps_off = true;
 	return false;
+}
+
+/* Lets go of every attempt of f still in flight (query.c's
+ * query_abandon_fetch() does the same, without calling up here). */
+static void
+fetch_forget_tries(struct fetch *f)
+{
+	struct upstream_port *port = f->resolver->upstream;
+
+	for (unsigned i = 0; i < FETCH_LIVE_MAX; i++) {
+		if (f->tries[i].attempt != NULL)
+			port->ops->forget(port, f->tries[i].attempt);
+		f->tries[i].attempt = NULL;
+	}
+}
+
+static bool
+fetch_has_tries(const struct fetch *f)
+{
+	for (unsigned i = 0; i < FETCH_LIVE_MAX; i++) {
+		if (f->tries[i].attempt != NULL)
+			return true;
+	}
+	return false;
+}
+
+static void fetch_retry(struct fetch *f);
+
+/* The latest attempt stayed silent for upstream-timeout: it is left to
+ * answer until the deadline, and the next one starts if there is time. */
+static void
+fetch_timeout_fire(mio_timer *timer, void *arg)
+{
+	struct fetch *f = arg;
+
+	(void)timer;
+	COUNT(f->resolver->counters, upstream_timeouts);
+	f->tries[(f->attempts - 1) % FETCH_LIVE_MAX].superseded = true;
+	if (fetch_can_retry(f, false))
+		fetch_retry(f);
 }
 
 /* Sends f to its next upstream. f may be gone when this returns: the
@@ -165,10 +221,20 @@ fetch_attempt(struct fetch *f)
 	size_t len = dns_build_upstream(&f->dq, (uint16_t)r->conf->edns_size,
 	    msg, sizeof(msg));
 	unsigned attempt = f->attempts++;
+	struct fetch_try *t = &f->tries[attempt % FETCH_LIVE_MAX];
 
-	fetch_random_case(f, msg, len);
-	if (len == 0 || !port->ops->send(port, attempt, msg, len, f,
-	    &f->attempt)) {
+	if (t->attempt != NULL)		/* the oldest kept: forgotten */
+		port->ops->forget(port, t->attempt);
+	t->fetch = f;
+	t->attempt = NULL;
+	t->superseded = false;
+	/* Without this timer the attempt still ends at the deadline. */
+	mio_timer_stop(r->timers, &f->timeout);
+	(void)clock_timer_start(r->timers, &f->timeout,
+	    r->conf->upstream_timeout_ms, "an upstream attempt");
+	fetch_random_case(f, t, msg, len);
+	if (len == 0 || !port->ops->send(port, attempt, msg, len, t,
+	    &t->attempt)) {
 		COUNT(r->counters, servfail_upstream);
 		fetch_finish(f, NULL, 0, DNS_EDE_NETWORK_ERROR);
 	}
@@ -219,6 +285,8 @@ fetch_retry(struct fetch *f)
 	uint64_t ms = fetch_backoff_ms(f);
 
 	COUNT(r->counters, upstream_retries);
+	mio_timer_stop(r->timers, &f->retry);
+	mio_timer_stop(r->timers, &f->timeout);
 	if (ms == 0) {
 		fetch_attempt(f);
 		return;
@@ -260,23 +328,28 @@ fetch_check_answer(struct fetch *f, const uint8_t *abuf, size_t alen)
 	return rcode;
 }
 
-/* The callback registered in the upstream port: an attempt's outcome. */
+/* The callback registered in the upstream port: an attempt's outcome. The
+ * failure of an attempt that timed out changes nothing: the next one
+ * was sent then. */
 void
 fetch_upstream_done(void *cookie, enum upstream_status status,
     const uint8_t *abuf, size_t alen, const char *why)
 {
-	struct fetch *f = cookie;
+	struct fetch_try *t = cookie;
+	struct fetch *f = t->fetch;
 	struct resolver *r = f->resolver;
 	int rcode = -1;
 
-	f->attempt = NULL;
-	if (status == UPSTREAM_ANSWER && fetch_case_echoed(f, abuf, alen)) {
+	t->attempt = NULL;
+	if (status == UPSTREAM_ANSWER && fetch_case_echoed(f, t, abuf, alen)) {
 		rcode = fetch_check_answer(f, abuf, alen);
 		if (rcode >= 0 && !fetch_rcode_is_failure(rcode)) {
 			fetch_finish(f, abuf, alen, DNS_EDE_NONE);
 			return;
 		}
 	}
+	if (t->superseded && rcode < 0)
+		return;
 	if (status != UPSTREAM_GONE && fetch_can_retry(f, rcode >= 0 ||
 	    status == UPSTREAM_REJECTED)) {
 		fetch_retry(f);
@@ -285,6 +358,11 @@ fetch_upstream_done(void *cookie, enum upstream_status status,
 	if (rcode >= 0 && rcode != DNS_RCODE_FORMERR) {
 		/* The upstream's own SERVFAIL, REFUSED or NOTIMP. */
 		fetch_finish(f, abuf, alen, DNS_EDE_NONE);
+		return;
+	}
+	if (status != UPSTREAM_GONE && fetch_has_tries(f)) {
+		/* Earlier attempts may still answer until the deadline. */
+		mio_timer_stop(r->timers, &f->timeout);
 		return;
 	}
 	COUNT(r->counters, servfail_upstream);
@@ -312,6 +390,7 @@ fetch_new(struct resolver *r, const struct query *q,
 	f->dq.question = f->question;
 	f->until_ms = q->deadline_ms;
 	mio_timer_init(&f->retry, fetch_retry_fire, f);
+	mio_timer_init(&f->timeout, fetch_timeout_fire, f);
 	return f;
 }
 

@@ -43,15 +43,18 @@ query_gauge(struct resolver *r)
 }
 
 /* Leaves a fetch nobody waits for: the upstream may still answer its
- * attempt, which then goes nowhere. */
+ * attempts, which then go nowhere. */
 static void
 query_abandon_fetch(struct fetch *f)
 {
 	struct upstream_port *port = f->resolver->upstream;
 
-	if (f->attempt != NULL)
-		port->ops->forget(port, f->attempt);
+	for (unsigned i = 0; i < FETCH_LIVE_MAX; i++) {
+		if (f->tries[i].attempt != NULL)
+			port->ops->forget(port, f->tries[i].attempt);
+	}
 	mio_timer_stop(f->resolver->timers, &f->retry);
+	mio_timer_stop(f->resolver->timers, &f->timeout);
 	free(f);
 }
 

@@ -21,6 +21,22 @@
 /* The longest question: a 255-octet name, type and class. */
 #define QUERY_QUESTION_MAX (255 + 4)
 
+/* Attempts of one fetch waited for at once: an attempt that outlived
+ * upstream-timeout is still answered, until the deadline (fetch.c). */
+#define FETCH_LIVE_MAX 4
+
+struct fetch;
+
+/* An attempt in flight; the cookie the upstream port gets back. */
+struct fetch_try {
+	struct fetch *fetch;
+	struct attempt *attempt;	/* NULL once over */
+	bool superseded;		/* timed out: the next one was sent */
+	/* use-caps-for-id: the name as this attempt wrote it. */
+	uint8_t sent_name[256];
+	size_t sent_name_len;		/* 0: no 0x20 in this attempt */
+};
+
 /* One upstream question, shared by the queries waiting for it. */
 struct fetch {
 	struct resolver *resolver;
@@ -29,15 +45,14 @@ struct fetch {
 	struct dns_query dq;		/* the first client's; dq.question
 					 * points to question */
 	uint8_t question[QUERY_QUESTION_MAX];
-	struct attempt *attempt;	/* the attempt in flight, if any */
-	unsigned attempts;
+	struct fetch_try tries[FETCH_LIVE_MAX];	/* attempts in flight */
+	unsigned attempts;		/* the latest is tries[(attempts - 1)
+					 * % FETCH_LIVE_MAX] */
 	uint64_t until_ms;		/* no new attempt after this */
 	mio_timer retry;		/* backoff before the next round */
-	/* use-caps-for-id: the name as the attempt in flight wrote it, or
-	 * caps_off once an upstream did not echo it (then plain case). */
-	uint8_t sent_name[256];
-	size_t sent_name_len;		/* 0: no 0x20 in this attempt */
-	bool caps_off;
+	mio_timer timeout;		/* the latest attempt's upstream-timeout */
+	bool caps_off;			/* use-caps-for-id: an upstream did not
+					 * echo the case: plain case now */
 	struct query *solo;		/* unmerged: its one query */
 	bool keyed;			/* key is set: may be cached */
 };

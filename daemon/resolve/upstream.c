@@ -3,7 +3,10 @@
  * mio-ares in the daemon's poll.
  *
  * Each channel has exactly one server, tries = 1 and an explicit timeout,
- * so that c-ares never retries on its own (its retries double the timeout
+ * the query's deadline (timeout, and UPSTREAM_GRACE_MS more so that the
+ * query's own deadline always comes first and answers), not
+ * upstream-timeout: the pipeline times each attempt itself and starts the
+ * next one, while this one may still answer until the deadline (fetch.c). So c-ares never retries on its own (its retries double the timeout
  * per round, up to 75 s with the defaults of 1.18) and the daemon decides
  * failover and deadlines. c-ares 1.32 and later treat the timeout as a
  * hint: an attempt lasts five times the server's average answer time, at
@@ -74,6 +77,8 @@
 #define UPSTREAM_RCVBUF (1 << 20)
 /* A DNS-over-TLS upstream's connection closes after this long unused. */
 #define UPSTREAM_TLS_IDLE_MS 10000
+/* An attempt outlives the query's deadline by this much (see the top). */
+#define UPSTREAM_GRACE_MS 250
 
 struct attempt {
 	void *cookie;		/* NULL once the fetch ended without us */
@@ -207,7 +212,7 @@ upstream_channel(struct upstream *u, const struct config *conf)
 
 	memset(&o, 0, sizeof(o));
 	o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH;
-	o.timeout = (int)conf->upstream_timeout_ms;
+	o.timeout = (int)(conf->timeout_ms + UPSTREAM_GRACE_MS);
 	o.tries = upstream_tries();
 	o.nservers = 0;		/* not resolv.conf's: see the csv below */
 	o.ednspsz = (int)conf->edns_size;
@@ -219,7 +224,7 @@ upstream_channel(struct upstream *u, const struct config *conf)
 #endif
 #if ARES_VERSION >= 0x012000
 	optmask |= ARES_OPT_MAXTIMEOUTMS;
-	o.maxtimeout = (int)conf->upstream_timeout_ms;
+	o.maxtimeout = (int)(conf->timeout_ms + UPSTREAM_GRACE_MS);
 #endif
 	if ((rc = mio_ares_new(u->set->owner->registry, &o, optmask,
 	    &u->ares)) != 0) {
@@ -409,8 +414,6 @@ upstream_answer(void *arg, int status, int timeouts, unsigned char *abuf,
 		u->set->preferred = (unsigned)(u - u->set->ups);
 	} else {
 		u->failed++;
-		if (status == ARES_ETIMEOUT)
-			COUNT(ups->counters, upstream_timeouts);
 		log_debug("%s: %s", u->name, ares_strerror(status));
 	}
 	free(a);
@@ -445,8 +448,6 @@ upstream_dot_answer(void *arg, int status, const uint8_t *answer,
 		u->set->preferred = (unsigned)(u - u->set->ups);
 	} else {
 		u->failed++;
-		if (status == -ETIMEDOUT)
-			COUNT(ups->counters, upstream_timeouts);
 		log_debug("%s: %s", u->name, why);
 	}
 	free(a);
@@ -462,7 +463,8 @@ upstream_dot_send(struct upstream *u, struct attempt *a, const uint8_t *msg,
 	uint64_t now = upstream_now_ms();
 
 	return dot_upstream_send(u->dot, msg, len,
-	    now + u->set->conf.upstream_timeout_ms, upstream_dot_answer, a,
+	    now + u->set->conf.timeout_ms + UPSTREAM_GRACE_MS,
+	    upstream_dot_answer, a,
 	    NULL, now) == 0;
 }
 #endif
