@@ -117,9 +117,8 @@ fetch_finish(struct fetch *f, const uint8_t *abuf, size_t alen, int ede)
 /*
  * use-caps-for-id (draft-vixie-dnsext-dns0x20, unbound's name): every
  * letter of the upstream question's name in a random case, noted in the
- * attempt t, so
- * that an answer must echo it exactly: one more bit per letter for a
- * forger to guess. c-ares and mio-ares compare names in any case, so the
+ * attempt t, so that an answer must echo it exactly: one more bit per
+ * letter for a forger to guess. c-ares and mio-ares compare names in any case, so the
  * check is here. Length bytes are left alone.
  */
 static void
