@@ -36,8 +36,9 @@
  *    ports.c, never registered; the query sockets behind them have tokens
  *    above the c-ares sockets' range and their events go to ports.c.
  * g) With mio_ares_use_timers() one mio_timer stands for c-ares' next
- *    timeout. c-ares' deadlines change only inside the calls the adapter
- *    makes (a send starts one, an answer or a timeout ends one), so the
+ *    timeout, or for the next query socket's expiry (note f) if sooner.
+ *    Both change only inside the calls the adapter makes into c-ares (a
+ *    send starts a deadline, an answer or a timeout ends one), so the
  *    timer is re-armed when the outermost of them returns, in
  *    adapter_leave(), and at no other time. ares_timeout() walks every
  *    pending query in 1.18, which is the price of that re-arm.
@@ -314,6 +315,25 @@ adapter_next_timeout_ns(const mio_ares *ma, uint64_t *ns)
 	return true;
 }
 
+/* The timer's delay: c-ares' next timeout, or the next query socket's
+ * expiry (note f) if that comes first, so that with the timer alone an
+ * unanswered query socket is closed when its time is up, not at the next
+ * timeout of some later query. Rounded up by a millisecond, as ports.c
+ * compares whole milliseconds. */
+static bool
+adapter_timer_delay_ns(const mio_ares *ma, uint64_t *ns)
+{
+	bool pending = adapter_next_timeout_ns(ma, ns);
+	int64_t expiry_ms;
+
+	if (ma->ports == NULL ||
+	    (expiry_ms = mio__ares_ports_next_expiry_ms(ma->ports)) < 0)
+		return pending;
+	if (!pending || (uint64_t)expiry_ms * 1000000u + 1000000u < *ns)
+		*ns = (uint64_t)expiry_ms * 1000000u + 1000000u;
+	return true;
+}
+
 /* Note g: the timer follows c-ares' next timeout, or stops. A start that
  * fails (-ENOMEM) leaves the timer as it was; the next call into c-ares
  * tries again. */
@@ -324,7 +344,7 @@ adapter_arm_timer(mio_ares *ma)
 
 	if (ma->timers == NULL)
 		return 0;
-	if (!adapter_next_timeout_ns(ma, &ns)) {
+	if (!adapter_timer_delay_ns(ma, &ns)) {
 		mio_timer_stop(ma->timers, &ma->timer);
 		return 0;
 	}

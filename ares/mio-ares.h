@@ -172,9 +172,11 @@ MIO_ARES_EXTERN void mio_ares_process_timeouts(mio_ares *ma);
 
 /**
  * Hands the adapter a timer set: from now on it keeps one timer of that set
- * started at c-ares' next timeout (re-armed whenever one of the calls above
- * or below returns from c-ares, stopped while no query is pending), and
- * when the timer fires it does what mio_ares_process_timeouts() does. The
+ * started at c-ares' next timeout, or at the expiry of the oldest query
+ * socket of mio_ares_use_fresh_ports() if that comes first (re-armed
+ * whenever one of the calls above or below returns from c-ares, stopped
+ * while no query is pending and no query socket open), and when the timer
+ * fires it does what mio_ares_process_timeouts() does. The
  * caller then needs neither mio_ares_timeout() nor
  * mio_ares_process_timeouts(), though both still work. The set must
  * outlive the adapter, or be taken back first with timers NULL, which

@@ -632,6 +632,19 @@ mio__ares_ports_expire(struct mio__ares_ports *p)
 	}
 }
 
+/* Every socket lives lifetime_ms from its opening, so the oldest expires
+ * first. */
+int64_t
+mio__ares_ports_next_expiry_ms(const struct mio__ares_ports *p)
+{
+	int64_t left;
+
+	if (p->oldest == NONE)
+		return -1;
+	left = p->sockets[p->oldest].expires_ms - ports_now_ms();
+	return left > 0 ? left : 0;
+}
+
 size_t
 mio__ares_ports_live(const struct mio__ares_ports *p)
 {

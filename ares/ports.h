@@ -52,6 +52,9 @@ void mio__ares_ports_event(struct mio__ares_ports *p, mio_token token);
 /* Closes the query sockets whose lifetime is over. */
 void mio__ares_ports_expire(struct mio__ares_ports *p);
 size_t mio__ares_ports_live(const struct mio__ares_ports *p);
+/* Milliseconds until mio__ares_ports_expire() has a socket to close, or
+ * -1 while none is open. */
+int64_t mio__ares_ports_next_expiry_ms(const struct mio__ares_ports *p);
 void mio__ares_ports_stats(const struct mio__ares_ports *p,
     struct mio_ares_port_stats *out);
 

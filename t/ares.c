@@ -407,6 +407,8 @@ check_timers(void)
 	ok(e.loops < 20, "timers: in %d polls, no spinning", e.loops);
 	is_errno(mio_timers_timeout(timers, &t), -ENOENT,
 	    "timers: stopped once nothing is pending");
+	is_int((long long)mio_ares_socket_count(e.ares), 0,
+	    "timers: and no socket is left open (query sockets expired)");
 
 	send_query(&e, "a.example.test", 1, 22, &r);
 	mio_ares_cancel(e.ares);
