@@ -171,6 +171,27 @@ test_forged_flood(void)
 	rrl_free(rrl);
 }
 
+/* Review finding 11: a prefix over its rate keeps its count while many
+ * other prefixes pass through its table (4 buckets here, one set). In a
+ * direct-mapped table each one that landed on its bucket reset it. */
+static void
+test_spread_keeps_count(void)
+{
+	struct rrl *rrl = fresh(10, 0, 4);
+	unsigned heavy[3] = { 0 };
+	char addr[32];
+
+	for (unsigned i = 0; i < 60; i++) {
+		heavy[rrl_check(rrl, client("192.0.2.7"), 70)]++;
+		snprintf(addr, sizeof(addr), "10.0.%u.1", i);
+		(void)rrl_check(rrl, client(addr), 70);
+	}
+	is_int(heavy[RRL_SEND], 10, "a prefix among 60 others still gets "
+	    "only its 10 a second");
+	is_int(heavy[RRL_DROP], 50, "the rest of it dropped");
+	rrl_free(rrl);
+}
+
 static void
 test_off_and_config(void)
 {
@@ -202,6 +223,7 @@ main(void)
 	test_prefixes();
 	test_neighbour_keeps_service();
 	test_forged_flood();
+	test_spread_keeps_count();
 	test_off_and_config();
 	return tap_failures() != 0;
 }

@@ -9,12 +9,21 @@
  *
  * The hash is a 64-bit multiply-xorshift mix (splitmix64's finaliser) of
  * key ^ seed: not cryptographic, but with a random seed a sender cannot
- * tell which of its prefixes share a bucket, and collisions only cost the
- * colliding prefixes their count (see rrl.h).
+ * tell which of its prefixes share a set.
+ *
+ * The table is set-associative: the hash picks a set of RRL_WAYS buckets,
+ * and a prefix not in its set takes the bucket there that matters least:
+ * an unused one, else one last counted in an earlier second (its count
+ * would start again anyway), else the one with the fewest answers this
+ * second. A direct-mapped table reset a prefix's count whenever another
+ * prefix hashed to its bucket, so a flood spread over many prefixes was
+ * never limited (review finding 11); now a prefix over its rate is only
+ * displaced by RRL_WAYS prefixes that answered more in the same second.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +31,7 @@
 #include "rrl.h"
 
 #define RRL_DEFAULT_BUCKETS 4096u
+#define RRL_WAYS 4u
 #define RRL_MAX_BUCKETS (1u << 24)
 
 struct rrl_bucket {
@@ -58,6 +68,7 @@ rrl_new(const struct rrl_config *config, struct rrl **out)
 	if (config == NULL || config->buckets > RRL_MAX_BUCKETS)
 		return -EINVAL;
 	want = config->buckets ? config->buckets : RRL_DEFAULT_BUCKETS;
+	size = RRL_WAYS;
 	while (size < want)
 		size <<= 1;
 	if ((rrl = calloc(1, sizeof(*rrl))) == NULL)
@@ -66,7 +77,7 @@ rrl_new(const struct rrl_config *config, struct rrl **out)
 		free(rrl);
 		return -ENOMEM;
 	}
-	rrl->mask = size - 1;
+	rrl->mask = size / RRL_WAYS - 1;	/* of the sets */
 	rrl->rate = config->rate;
 	rrl->slip = config->slip;
 	rrl->seed = config->seed;
@@ -125,6 +136,40 @@ rrl_excess(struct rrl *rrl, uint32_t n)
 	return RRL_DROP;
 }
 
+/* Whether bucket a matters less than b in second now (see the top). */
+static bool
+rrl_less(const struct rrl_bucket *a, const struct rrl_bucket *b,
+    uint64_t now)
+{
+	if (a->key == 0 || b->key == 0)
+		return a->key == 0 && b->key != 0;
+	if ((a->second != now) != (b->second != now))
+		return a->second != now;
+	return a->second != now ? a->second < b->second : a->count < b->count;
+}
+
+/* The bucket of key: its own, or the one of its set it takes over. */
+static struct rrl_bucket *
+rrl_bucket(struct rrl *rrl, uint64_t key, uint64_t now)
+{
+	struct rrl_bucket *set = &rrl->buckets[(rrl_mix(key ^ rrl->seed) &
+	    rrl->mask) * RRL_WAYS];
+	struct rrl_bucket *victim = &set[0];
+
+	for (unsigned i = 0; i < RRL_WAYS; i++) {
+		if (set[i].key == key)
+			return &set[i];
+		if (i > 0 && rrl_less(&set[i], victim, now))
+			victim = &set[i];
+	}
+	if (victim->key != 0)
+		rrl->counters.evictions++;
+	victim->key = key;
+	victim->second = now;
+	victim->count = 0;
+	return victim;
+}
+
 enum rrl_verdict
 rrl_check(struct rrl *rrl, const struct sockaddr *sa, uint64_t now)
 {
@@ -135,14 +180,8 @@ rrl_check(struct rrl *rrl, const struct sockaddr *sa, uint64_t now)
 		rrl->counters.sent++;
 		return RRL_SEND;
 	}
-	b = &rrl->buckets[rrl_mix(key ^ rrl->seed) & rrl->mask];
-	if (b->key != key) {
-		if (b->key != 0)
-			rrl->counters.evictions++;
-		b->key = key;
-		b->second = now;
-		b->count = 0;
-	} else if (b->second != now) {
+	b = rrl_bucket(rrl, key, now);
+	if (b->second != now) {
 		b->second = now;
 		b->count = 0;
 	}

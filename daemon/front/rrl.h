@@ -11,11 +11,12 @@
  * truncated and half dropped; slip 1 truncates all of it, slip 0 drops all.
  *
  * The prefixes live in a fixed table of buckets that never grows: a prefix
- * hashes (with a keyed hash, so a sender cannot aim at one bucket) to one
- * bucket, and a different prefix landing there takes the bucket over and
- * starts from zero. A flood of forged sources therefore costs no memory,
- * and at worst lets a prefix restart its count, never limits a prefix that
- * did not send.
+ * hashes (with a keyed hash, so a sender cannot aim at one set) to a set
+ * of 4 buckets, and a new prefix there takes over the bucket that matters
+ * least (unused, stale, else the fewest answers this second) and starts
+ * from zero. A flood of forged sources therefore costs no memory, a prefix
+ * over its rate keeps its count unless 4 busier prefixes share its set,
+ * and no prefix that did not send is ever limited.
  *
  *	struct rrl *rrl;
  *	rrl_new(&(struct rrl_config){ .rate = 200, .slip = 2 }, &rrl);
@@ -44,7 +45,8 @@ enum rrl_verdict {
 struct rrl_config {
 	unsigned rate;		/* answers a second per prefix; 0 is off */
 	unsigned slip;		/* every slip-th excess answer is TC; 0 none */
-	unsigned buckets;	/* rounded up to a power of two; 0: 4096 */
+	unsigned buckets;	/* rounded up to a power of two, at least 4;
+				 * 0: 4096 */
 	uint64_t seed;		/* the hash key; the daemon passes a random one */
 };
 
