@@ -12,6 +12,11 @@
  * byte order does not matter to AND and compare), and a check costs two
  * ANDs and two compares per rule: about 30 instructions for a loopback
  * client against the defaults, on every query including cache hits.
+ *
+ * A prefix with host bits set past its length (10.0.0.1/8) is taken with
+ * them cleared, as unbound does, and counted (acl_masked()) so that the
+ * configuration can warn; it was refused with a message that did not say
+ * why (review finding 12).
  */
 #include "config.h"
 
@@ -37,6 +42,7 @@ struct acl {
 	struct acl_rule *rules;	/* sorted by bits, longest first */
 	size_t count, capacity;
 	size_t added;
+	size_t masked;		/* prefixes whose host bits were cleared */
 };
 
 static const uint8_t acl_v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -49,14 +55,19 @@ acl_map_v4(uint8_t out[16], const void *v4)
 	memcpy(out + 12, v4, 4);
 }
 
+/* Clears the bits of addr past bits; whether any was set. */
 static bool
-acl_host_bits_zero(const uint8_t addr[16], unsigned bits)
+acl_clear_host_bits(uint8_t addr[16], unsigned bits)
 {
+	bool was_set = false;
+
 	for (unsigned i = bits; i < 128; i++) {
-		if (addr[i / 8] & (0x80 >> (i % 8)))
-			return false;
+		uint8_t bit = (uint8_t)(0x80 >> (i % 8));
+
+		was_set |= (addr[i / 8] & bit) != 0;
+		addr[i / 8] &= (uint8_t)~bit;
 	}
-	return true;
+	return was_set;
 }
 
 static void
@@ -105,9 +116,11 @@ acl_put(struct acl *acl, const uint8_t addr[16], unsigned bits,
 	return 0;
 }
 
-/* "ADDRESS[/LENGTH]" into the IPv6 space. */
+/* "ADDRESS[/LENGTH]" into the IPv6 space, host bits cleared (*masked
+ * says whether there were any). */
 static int
-acl_parse_prefix(const char *text, uint8_t addr[16], unsigned *bits)
+acl_parse_prefix(const char *text, uint8_t addr[16], unsigned *bits,
+    bool *masked)
 {
 	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
 	uint8_t v4[4];
@@ -137,7 +150,8 @@ acl_parse_prefix(const char *text, uint8_t addr[16], unsigned *bits)
 			return -EINVAL;
 	}
 	*bits = (unsigned)length + (is_v4 ? 96 : 0);
-	return acl_host_bits_zero(addr, *bits) ? 0 : -EINVAL;
+	*masked = acl_clear_host_bits(addr, *bits);
+	return 0;
 }
 
 int
@@ -145,14 +159,17 @@ acl_add(struct acl *acl, const char *prefix, enum acl_action action)
 {
 	uint8_t addr[16];
 	unsigned bits;
+	bool masked;
 	int rc;
 
 	if (action != ACL_ALLOW && action != ACL_REFUSE && action != ACL_DENY)
 		return -EINVAL;
-	if ((rc = acl_parse_prefix(prefix, addr, &bits)) != 0)
+	if ((rc = acl_parse_prefix(prefix, addr, &bits, &masked)) != 0)
 		return rc;
-	if ((rc = acl_put(acl, addr, bits, action)) == 0)
+	if ((rc = acl_put(acl, addr, bits, action)) == 0) {
 		acl->added++;
+		acl->masked += masked;
+	}
 	return rc;
 }
 
@@ -271,6 +288,12 @@ acl_check(const struct acl *acl, const struct sockaddr *sa)
 	/* Unreachable while the /0 defaults exist; refusing is the safe
 	 * answer should that ever change. */
 	return ACL_REFUSE;
+}
+
+size_t
+acl_masked(const struct acl *acl)
+{
+	return acl->masked;
 }
 
 size_t

@@ -50,8 +50,9 @@ void acl_free(struct acl *acl);
 
 /*
  * Adds or replaces the rule for prefix, written "ADDRESS" or
- * "ADDRESS/LENGTH" (IPv4 or IPv6; bits past the length must be zero, as
- * unbound insists). Returns 0, -EINVAL for a malformed prefix, -ENOMEM.
+ * "ADDRESS/LENGTH" (IPv4 or IPv6; bits past the length are cleared, as
+ * unbound does, and counted by acl_masked()). Returns 0, -EINVAL for a
+ * malformed prefix, -ENOMEM.
  */
 int acl_add(struct acl *acl, const char *prefix, enum acl_action action);
 
@@ -67,6 +68,8 @@ enum acl_action acl_check(const struct acl *acl, const struct sockaddr *sa);
 
 /* How many rules were added with acl_add(); the defaults do not count. */
 size_t acl_added(const struct acl *acl);
+/* How many of them had host bits set past their length (cleared). */
+size_t acl_masked(const struct acl *acl);
 
 /* Whether sa is a loopback address (127/8, ::1, ::ffff:127/104) or local
  * (AF_UNIX); for the daemon's warning about non-loopback listeners. */

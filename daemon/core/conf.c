@@ -359,6 +359,10 @@ config_add_access(struct config *conf, const char *value)
 	if ((rc = acl_new(&acl)) == 0) {
 		rc = strlen(value) < sizeof(conf->access_control[0]) ?
 		    acl_add_line(acl, value) : -EINVAL;
+		if (rc == 0 && acl_masked(acl) > 0)
+			log_warnx("access-control: \"%s\": the address has "
+			    "bits set past the prefix length; they are "
+			    "ignored", value);
 		acl_free(acl);
 	}
 	if (rc != 0) {
