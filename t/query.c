@@ -877,6 +877,37 @@ test_limits(void)
 	is_int(resolve_count(res), 0, "limits: nothing left in flight");
 }
 
+/* What the pipeline does when a timer cannot be started (the worker's set
+ * out of memory; clock.h's test hook makes mio_timer_start() fail). */
+static void
+test_timer_failure(void)
+{
+	unsigned first = up.nsent;
+
+	reset_log();
+	atomic_store(&clock_timer_failures, 1);
+	ok(!ask(&fake_udp_ops, &owner_a, 0x7101, "nodeadline.example.org", 1),
+	    "no deadline: the query is not kept");
+	ok(nreplies == 1 && reply_rcode(&replies[0]) == 2 &&
+	    reply_id(&replies[0]) == 0x7101, "no deadline: SERVFAIL at once");
+	is_int(up.nsent - first, 0, "no deadline: nothing sent upstream");
+	is_int(resolve_count(res), 0, "no deadline: nothing in flight");
+
+	reset_log();
+	first = up.nsent;
+	ask(&fake_udp_ops, &owner_a, 0x7102, "nobackoff.example.org", 1);
+	upstream_fails(first);
+	is_int(nreplies, 0, "no backoff timer: the first silence is retried");
+	atomic_store(&clock_timer_failures, 1);
+	upstream_fails(first + 1);
+	ok(nreplies == 1 && reply_rcode(&replies[0]) == 2,
+	    "no backoff timer: SERVFAIL now, not at the deadline");
+	is_int(up.nsent - first, 2, "no backoff timer: no third attempt");
+	is_int(resolve_count(res), 0, "no backoff timer: nothing in flight");
+	is_int(atomic_load(&clock_timer_failures), 0,
+	    "the hook's failures were all used");
+}
+
 int
 main(void)
 {
@@ -891,6 +922,7 @@ main(void)
 	test_reload_in_flight();
 	test_local_and_checks();
 	test_limits();
+	test_timer_failure();
 	resolver_free(res);
 	mio_timers_free(timers);
 	return 0;

@@ -20,6 +20,7 @@
 #ifndef MIODNSD_CLOCK_H
 #define MIODNSD_CLOCK_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "mio-timer.h"
@@ -43,5 +44,11 @@ batch_clock_ms(const struct batch_clock *clock)
  * was for. 0 or -ENOMEM. */
 int clock_timer_start(mio_timers *timers, mio_timer *timer, uint64_t ms,
     const char *what);
+
+/* A test hook (t/query): while above zero, each clock_timer_start() fails
+ * with -ENOMEM without starting anything and counts it down, so the
+ * tests reach what the daemon does when its set cannot grow. Always zero
+ * in the daemon. */
+extern atomic_uint clock_timer_failures;
 
 #endif /* MIODNSD_CLOCK_H */
