@@ -752,6 +752,23 @@ test_tcp_gone(void)
 	upstream_answers(first, 0, 6);
 	is_int(nreplies, 1, "tcp: a client that stays gets its answer");
 	is_int(ndetached, 1, "tcp: and is detached once");
+
+	/* Forgetting one owner leaves the others' queries alone, whatever
+	 * chain they share (query.c keeps queries by owner). */
+	reset_log();
+	first = up.nsent;
+	ask(&fake_tcp_ops, &owner_tcp, 0xd004, "tcp3.example.org", 1);
+	ask(&fake_tcp_ops, &owner_c, 0xd005, "tcp4.example.org", 1);
+	ask(&fake_udp_ops, &owner_a, 0xd006, "tcp5.example.org", 1);
+	resolve_forget(res, &owner_tcp);
+	resolve_forget(res, &owner_b);	/* nothing of its own in flight */
+	upstream_answers(first, 0, 7);
+	upstream_answers(first + 1, 0, 7);
+	upstream_answers(first + 2, 0, 7);
+	ok(nreplies == 2 && replies[0].owner == &owner_c &&
+	    replies[1].owner == &owner_a,
+	    "tcp: only the forgotten owner's answer goes nowhere");
+	is_int(resolve_count(res), 0, "tcp: all three ended");
 }
 
 static void

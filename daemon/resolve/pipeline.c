@@ -62,6 +62,8 @@ resolver_new(struct resolver **out, const struct config *conf,
 	r->upstream = upstream;
 	upstream->answer = fetch_upstream_done;
 	TAILQ_INIT(&r->queries);
+	for (unsigned i = 0; i < RESOLVE_OWNER_CHAINS; i++)
+		TAILQ_INIT(&r->by_owner[i]);
 	*out = r;
 	return 0;
 }

@@ -47,6 +47,9 @@ struct inflight;
 struct zone_set;
 struct query;
 
+/* Chains of queries by owner: a power of two. */
+#define RESOLVE_OWNER_CHAINS 256
+
 struct resolver {
 	const struct config *conf;	/* the worker's copy */
 	struct counters *counters;	/* the worker's */
@@ -58,6 +61,9 @@ struct resolver {
 	struct inflight *inflight;	/* merges within this worker only */
 	struct acl *acl;		/* access-control, from conf */
 	TAILQ_HEAD(query_list, query) queries;
+	/* The same queries by their client's owner (query.c), so that
+	 * resolve_forget() walks only one owner's chain. */
+	struct query_list by_owner[RESOLVE_OWNER_CHAINS];
 	size_t nqueries;
 	bool shutting_down;		/* no new queries are kept */
 	struct log_limit busy_log;

@@ -63,6 +63,7 @@ struct query {
 	mio_timer deadline;
 	uint64_t deadline_ms;		/* when it fires, on the batch clock */
 	TAILQ_ENTRY(query) entry;
+	TAILQ_ENTRY(query) owner_entry;	/* in its owner's chain */
 	struct client client;
 	struct dns_query dq;		/* dq.question points to question */
 	uint8_t question[QUERY_QUESTION_MAX];
