@@ -9,6 +9,14 @@ set -u
 . "${top_srcdir:-.}/t/miodnsd-lib.sh"
 need_dig
 
+# unlike GOT PATTERN DESC: GOT does not match the shell pattern.
+unlike() {
+	case "$1" in
+	$2) ok 1 "$3"; echo "#   got: '$1'" ;;
+	*) ok 0 "$3" ;;
+	esac
+}
+
 stat() {
 	dig @127.0.0.1 -p "$port" +time=2 +tries=1 +short stats.miodnsd CH TXT |
 		tr ' ' '\n' | sed -n "s/^\"$1=\([0-9]*\)\"\$/\1/p"
@@ -86,5 +94,80 @@ done
 ok "$answered" "TCP answers again within 2 s of the attack's end ($(($(now_ms) - start)) ms)"
 stop_miodnsd
 is "$miodnsd_rc" 0 "miodnsd exits 0"
+
+# Fairness between networks: 8 slots, all held by connections from
+# 127.0.0.0/24 that each keep a query in flight. A client from another
+# /24 takes the slot of the quietest of them; one more from the network
+# that holds them all is closed instead.
+printf 'max-tcp-clients 8\ntimeout 20000\nupstream-timeout 20000\n' \
+	>"$tmp/fair.conf"
+start_miodnsd -c "$tmp/fair.conf" -u "127.0.0.1:$stub_port"
+hold 8 "$port" drop.example.test
+wait_inflight 8
+out=$(probe -b 127.0.0.9 -t -T 1000 "$port" localhost A 2>&1)
+unlike "$out" "rcode=*" "8 busy connections from one /24: a new one from it is closed"
+is "$(stat tcp-evicted)" 0 "without closing one of the others"
+out=$(probe -b 127.0.1.1 -t -T 2000 "$port" localhost A)
+like "$out" "rcode=NOERROR*" "but a client of another /24 is answered"
+is "$(stat tcp-evicted)" 1 "one of the busy /24's connections made room"
+unhold
+stop_miodnsd
+
+# A denied client is closed at accept: it takes no slot and cannot close
+# an allowed client's idle connection to make room.
+printf 'max-tcp-clients 2\naccess-control 127.0.2.0/24 deny\n' \
+	>"$tmp/deny.conf"
+start_miodnsd -c "$tmp/deny.conf" -u "127.0.0.1:$stub_port"
+hold 2 "$port"
+wait_for '[ "$(stat tcp-open)" = 2 ]' 5
+out=$(probe -b 127.0.2.1 -t -T 1000 "$port" localhost A 2>&1)
+unlike "$out" "rcode=*" "a denied client's connection is closed"
+is "$(stat tcp-evicted)" 0 "without closing an allowed idle connection"
+is "$(stat access-denied)" 1 "access-denied counts it"
+is "$(stat tcp-open)" 2 "the allowed connections stay open"
+unhold
+stop_miodnsd
+
+# A client that closed its side with an answer still owed keeps its slot
+# while an idle connection can make room (python3 half-closes).
+if command -v python3 >/dev/null 2>&1; then
+	printf 'max-tcp-clients 2\n' >"$tmp/half.conf"
+	start_miodnsd -c "$tmp/half.conf" -u "127.0.0.1:$stub_port"
+	hold 1 "$port"
+	python3 - "$port" >"$tmp/half" 2>&1 <<'PY' &
+import socket, struct, sys
+q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+for label in b"delay1000", b"example", b"test":
+    q += bytes([len(label)]) + label
+q += b"\0" + struct.pack(">HH", 1, 1)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(struct.pack(">H", len(q)) + q)
+s.shutdown(socket.SHUT_WR)
+s.settimeout(5)
+got = b""
+try:
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+except OSError:
+    pass
+print("answer" if len(got) > 14 and got[2:4] == b"\x12\x34" else "none")
+PY
+	half=$!
+	test_pids="$test_pids $half"
+	wait_inflight 1
+	out=$(probe -t -T 2000 "$port" localhost A)
+	like "$out" "rcode=NOERROR*" "all slots taken: a new client is answered"
+	wait "$half"
+	is "$(cat "$tmp/half")" answer \
+		"the half-closed client still owed an answer gets it; the idle one made room"
+	unhold
+	stop_miodnsd
+else
+	ok 0 "# SKIP no python3"
+	ok 0 "# SKIP no python3"
+fi
 
 done_testing

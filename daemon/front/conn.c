@@ -4,9 +4,11 @@
  * they complete.
  *
  * Limits keep one client from taking everything: at most max-tcp-clients
- * connections, at most tcp-pipeline
- * queries in flight per connection (reading pauses until one ends), a cap
- * on unsent answer bytes, and an idle timeout that also ends connections
+ * connections, at most tcp-pipeline queries in flight per connection
+ * (reading pauses until one ends), reading paused while more than half
+ * of CONN_MAX_UNSENT of answers waits for the client (it resumes once
+ * they are all out, so a client that asks faster than it reads is slowed
+ * down, not cut off), and an idle timeout that also ends connections
  * stuck in the middle of a message.
  *
  * Each query goes to the pipeline with a client handle (conn_client_ops)
@@ -14,20 +16,25 @@
  * turn in the pipeline count. A closing connection tells the pipeline to
  * forget it, so that its queries carry on answering no one.
  *
- * Nobody can lock TCP out (issue 15). When every slot is taken, a new
- * connection takes the slot of one whose client has closed its side (it
- * only waits for answers), else of the one idle the longest (no query in
- * flight; RFC 7766 6.2.3 lets a server close idle connections under
- * pressure); only when every connection has a query in flight is the new
- * one closed. Out of descriptors (EMFILE, ENFILE), accept() fails and the
- * pending connection stays in the queue, and with edge-triggered polling
- * no new edge would ever come. The longest idle connection is closed to
- * make a descriptor free, as when slots run out; without one, a spare
- * descriptor, kept open for this, is
- * closed so that one pending connection can be accepted and closed at
- * once, then reopened (libev's and nginx's trick); the queue drains and
- * accepting carries on by itself once descriptors are free. If even the
- * spare cannot be had, the listeners try again on a timer. The first
+ * Nobody can lock TCP out (issue 15). A client the access list denies is
+ * closed at accept, before any TLS handshake, so it holds no slot and
+ * makes no room. When every slot is taken, a new connection takes the
+ * slot of the one idle the longest (no query in flight; RFC 7766 6.2.3
+ * lets a server close idle connections under pressure), else of one
+ * whose client closed its side while still owed answers, else of the
+ * quietest connection of the /24 or /56 holding the most slots, unless
+ * the new one comes from that network itself: then it is closed. One
+ * network with slow queries thus cannot keep others out. Out of
+ * descriptors (EMFILE, ENFILE), accept() fails and the pending
+ * connection stays in the queue, and with edge-triggered polling no new
+ * edge would ever come. A half-closed connection, else the longest idle
+ * one, is closed to make a descriptor free; without one, a spare
+ * descriptor, kept open for this, is closed so that one pending
+ * connection can be accepted and closed at once, then reopened (libev's
+ * and nginx's trick); the queue drains and accepting carries on by
+ * itself once descriptors are free. If even the spare cannot be had, or
+ * another thread took the descriptor it freed, conn_accept_all() says
+ * RETRY and the listener (listener.c) tries again on a timer. The first
  * time it happens is logged; it may come and go at packet rate under an
  * attack, so later times are only counted (tcp-evicted, tcp-shed).
  *
@@ -53,12 +60,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/acl.h"
 #include "front/conn.h"
 #ifdef HAVE_TLS
 #include "core/tls.h"
 #endif
 
 #define CONN_ACCEPT_BATCH 32
+/* Reading stops when more answer bytes than half of this wait for the
+ * client; the rest is room for the answers of queries already in flight
+ * (conn_max_unsent). */
 #define CONN_MAX_UNSENT (256 * 1024)
 #define CONN_READ_CHUNK 4096
 
@@ -74,6 +85,7 @@ struct conn {
 	TAILQ_ENTRY(conn) entry;
 	int fd;
 	struct addr peer;		/* for allow-stats */
+	uint64_t prefix;		/* its /24 or /56 (conn_prefix) */
 	uint8_t *rbuf;			/* a partial message or several */
 	size_t rlen, rcap;
 	STAILQ_HEAD(, wbuf) wqueue;
@@ -85,7 +97,8 @@ struct conn {
 	bool eof;			/* the client will send no more */
 	bool writing;			/* registered for WRITABLE */
 	bool paused;			/* pipeline full: not reading */
-	bool resume;			/* unpause after this batch */
+	bool held;			/* answers pile up: not reading */
+	bool resume;			/* look again after this batch */
 	bool draining;			/* shutting down: no new queries */
 	struct tls_stream *tls;		/* DNS over TLS, or NULL */
 	bool tls_up;			/* its handshake is done */
@@ -154,6 +167,39 @@ conn_unsent(const struct conn *c)
 	return c->unsent;
 }
 
+/* The unsent bytes past which a connection is closed: half the cap while
+ * reading, plus the largest answers the queries in flight may still add
+ * once reading has stopped. Only a client that does not read at all, for
+ * far longer than it asked, meets it. */
+static size_t
+conn_max_unsent(const struct conn *c)
+{
+	size_t held = CONN_MAX_UNSENT / 2 + (size_t)c->front->conf->tcp_pipeline
+	    * (65535 + 2);
+
+	return held > CONN_MAX_UNSENT ? held : CONN_MAX_UNSENT;
+}
+
+/* Whether the connection may read more queries: not while the pipeline
+ * is full, nor while more than half the cap of answers waits for the
+ * client (it asks faster than it reads); it resumes once they are out. */
+static bool
+conn_may_read(struct conn *c)
+{
+	c->paused = c->outstanding >= c->front->conf->tcp_pipeline;
+	c->held = conn_unsent(c) > CONN_MAX_UNSENT / 2;
+	return !c->closed && !c->paused && !c->held;
+}
+
+/* After a write: a connection held for unsent answers looks again once
+ * every one is out (conn_run_deferred). */
+static void
+conn_drained(struct conn *c)
+{
+	if (c->held && conn_unsent(c) == 0)
+		c->resume = true;
+}
+
 /* Closes when nothing is left to do: the client is done or we are
  * shutting down, no query is in flight and every answer is out. */
 static void
@@ -215,6 +261,7 @@ conn_tls_flush(struct conn *c)
 		return;
 	}
 	conn_touch(c);
+	conn_drained(c);
 	conn_maybe_close(c);
 }
 
@@ -245,7 +292,7 @@ conn_tls_close(struct conn *c)
 #endif
 
 static void
-conn_new(struct front *f, int fd, const struct addr *peer,
+conn_new(struct front *f, int fd, const struct addr *peer, uint64_t prefix,
     struct tls_ctx *tls)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -273,6 +320,7 @@ conn_new(struct front *f, int fd, const struct addr *peer,
 	c->handle.kind = HANDLE_CONN;
 	c->fd = fd;
 	c->peer = *peer;
+	c->prefix = prefix;
 	STAILQ_INIT(&c->wqueue);
 	mio_timer_init(&c->idle, conn_idle_fire, c);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -293,10 +341,6 @@ conn_new(struct front *f, int fd, const struct addr *peer,
 	conn_touch(c);
 }
 
-/* How long the listeners wait to accept again when out of descriptors
- * and without a spare one. */
-#define CONN_RETRY_ACCEPT_MS 100
-
 /* The spare descriptor, opened at start and after every use. */
 void
 conn_spare_open(struct front *f)
@@ -305,116 +349,240 @@ conn_spare_open(struct front *f)
 		f->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-static struct conn *conn_to_evict(struct front *f);
+/* The client's network for fairness: its /24 (IPv4, mapped ones too) or
+ * /56 (IPv6, what an ISP hands one customer), tagged by family. */
+static uint64_t
+conn_prefix(const struct addr *a)
+{
+	const struct sockaddr_in6 *sin6 = (const void *)&a->ss;
+	const struct sockaddr_in *sin = (const void *)&a->ss;
+	uint64_t key = 0;
 
-/* Out of descriptors: closes the longest idle connection, so that the
- * next accept() can succeed, or else accepts one pending connection with
- * the spare descriptor and closes it. False if neither was possible. */
+	if (a->ss.ss_family == AF_INET)
+		return 1ULL << 62 | ntohl(sin->sin_addr.s_addr) >> 8;
+	if (a->ss.ss_family != AF_INET6)
+		return 1ULL << 63;
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		return 1ULL << 62 | (uint64_t)sin6->sin6_addr.s6_addr[12] << 16 |
+		    (uint64_t)sin6->sin6_addr.s6_addr[13] << 8 |
+		    sin6->sin6_addr.s6_addr[14];
+	for (int i = 0; i < 7; i++)
+		key = key << 8 | sin6->sin6_addr.s6_addr[i];
+	return key;
+}
+
+static int
+conn_key_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The prefix holding the most open connections (ties: any), and how
+ * many the prefix `mine' holds; false without memory for the count. */
 static bool
+conn_heaviest(struct front *f, uint64_t mine, uint64_t *heavy,
+    size_t *nheavy, size_t *nmine)
+{
+	struct conn *c;
+	size_t n = 0, run = 0;
+
+	if (f->evict_cap < f->nconns) {
+		uint64_t *k = realloc(f->evict_keys, f->nconns * sizeof(*k));
+		if (k == NULL)
+			return false;
+		f->evict_keys = k;
+		f->evict_cap = f->nconns;
+	}
+	TAILQ_FOREACH(c, &f->conns, entry)
+		if (!c->closed && n < f->evict_cap)
+			f->evict_keys[n++] = c->prefix;
+	qsort(f->evict_keys, n, sizeof(uint64_t), conn_key_cmp);
+	*nheavy = *nmine = 0;
+	for (size_t i = 0; i < n; i++) {
+		run = i > 0 && f->evict_keys[i] == f->evict_keys[i - 1] ?
+		    run + 1 : 1;
+		if (run > *nheavy) {
+			*nheavy = run;
+			*heavy = f->evict_keys[i];
+		}
+		if (f->evict_keys[i] == mine)
+			(*nmine)++;
+	}
+	return *nheavy > 0;
+}
+
+/* Which connections conn_oldest() looks at. */
+enum conn_pick {
+	CONN_PICK_IDLE,		/* no query in flight */
+	CONN_PICK_EOF,		/* the client closed its side */
+	CONN_PICK_PREFIX,	/* of one prefix */
+};
+
+/* The connection picked that was active the longest ago, or NULL. */
+static struct conn *
+conn_oldest(struct front *f, enum conn_pick pick, uint64_t key)
+{
+	struct conn *c, *best = NULL;
+
+	TAILQ_FOREACH(c, &f->conns, entry) {
+		if (c->closed ||
+		    (pick == CONN_PICK_IDLE && c->outstanding > 0) ||
+		    (pick == CONN_PICK_EOF && !c->eof) ||
+		    (pick == CONN_PICK_PREFIX && c->prefix != key))
+			continue;
+		if (best == NULL || c->active_ms < best->active_ms)
+			best = c;
+	}
+	return best;
+}
+
+/*
+ * The connection to close for a new one from prefix `mine': the one idle
+ * the longest (no query in flight: RFC 7766 6.2.3); else one whose client
+ * closed its side, though it is still owed answers (it may have gone
+ * altogether); else, with busy_too, the quietest of the prefix holding
+ * the most slots, so that one network cannot hold every slot with slow
+ * queries, but never for a new connection from that prefix itself. NULL
+ * when nothing should be closed.
+ */
+static struct conn *
+conn_to_evict(struct front *f, uint64_t mine, bool busy_too)
+{
+	struct conn *c = conn_oldest(f, CONN_PICK_IDLE, 0);
+	uint64_t heavy = 0;
+	size_t nheavy, nmine;
+
+	if (c == NULL)
+		c = conn_oldest(f, CONN_PICK_EOF, 0);
+	if (c != NULL || !busy_too)
+		return c;
+	if (!conn_heaviest(f, mine, &heavy, &nheavy, &nmine) ||
+	    nmine + 1 > nheavy)
+		return NULL;
+	return conn_oldest(f, CONN_PICK_PREFIX, heavy);
+}
+
+/* Out of descriptors: closes a connection whose client closed its side
+ * (likely gone: an attack that ended), else the longest idle one, so that
+ * the next accept() can succeed, or else accepts one pending connection with
+ * the spare descriptor and closes it. RETRY if neither was possible, or
+ * another thread took the descriptor freed: the listener must try again
+ * on a timer, since no new edge will come for the pending connection. */
+static enum conn_accept
 conn_shed(struct front *f, int listen_fd)
 {
-	struct conn *idle = conn_to_evict(f);
+	struct conn *idle = conn_oldest(f, CONN_PICK_EOF, 0);
 	int fd;
 
 	if (!f->emfile_logged)
 		log_warnx("accept: out of descriptors: closing idle or new TCP "
 		    "connections until some are free (logged once)");
 	f->emfile_logged = true;
+	/* accept() fails with EMFILE before it looks at the queue: idle
+	 * ones first would close the one just accepted, again and again. */
+	if (idle == NULL)
+		idle = conn_oldest(f, CONN_PICK_IDLE, 0);
 	if (idle != NULL) {
 		COUNT(f->counters, tcp_evicted);
 		conn_close(idle);
-		return true;
+		return CONN_ACCEPT_MORE;
 	}
 	COUNT(f->counters, tcp_shed);
 	conn_spare_open(f);
-	if (f->spare_fd < 0) {
-		listener_retry_accept(f, CONN_RETRY_ACCEPT_MS);
-		return false;
-	}
+	if (f->spare_fd < 0)
+		return CONN_ACCEPT_RETRY;
 	close(f->spare_fd);
 	f->spare_fd = -1;
 	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd >= 0)
 		close(fd);
+	else if (errno == EAGAIN || errno == EWOULDBLOCK)
+		fd = 0;		/* nothing pending after all */
 	conn_spare_open(f);
-	return fd >= 0;
+	if (fd < 0)
+		return CONN_ACCEPT_RETRY;
+	return fd > 0 ? CONN_ACCEPT_MORE : CONN_ACCEPT_DONE;
 }
 
-/* The connection to close for a new one: the longest idle of those whose
- * client closed its side, else of those with no query in flight; NULL
- * if every one is busy. */
-static struct conn *
-conn_to_evict(struct front *f)
-{
-	struct conn *c, *done = NULL, *idle = NULL;
-
-	TAILQ_FOREACH(c, &f->conns, entry) {
-		if (c->closed)
-			continue;
-		if (c->eof && (done == NULL ||
-		    c->active_ms < done->active_ms))
-			done = c;
-		if (c->outstanding == 0 && (idle == NULL ||
-		    c->active_ms < idle->active_ms))
-			idle = c;
-	}
-	return done != NULL ? done : idle;
-}
-
-
-/* Room for one more connection: true if there is, or was made by closing
- * the longest idle one. */
+/* Room for one more connection from peer: true if there is, or was made
+ * by closing another (conn_to_evict). */
 static bool
-conn_make_room(struct front *f)
+conn_make_room(struct front *f, uint64_t prefix)
 {
-	struct conn *idle;
+	struct conn *old;
 
 	if (f->shutting_down)
 		return false;
 	if (f->nconns < f->conf->max_tcp_clients)
 		return true;
-	if ((idle = conn_to_evict(f)) == NULL)
+	if ((old = conn_to_evict(f, prefix, true)) == NULL)
 		return false;
 	COUNT(f->counters, tcp_evicted);
-	log_debug("all TCP slots taken: closing the longest idle connection");
-	conn_close(idle);
+	log_debug("all TCP slots taken: closing the longest idle connection "
+	    "or one of the network holding the most");
+	conn_close(old);
 	return true;
 }
 
-/* Accepts a batch; *more says whether the batch ran out first. */
-void
-conn_accept_all(struct front *f, int listen_fd, bool *more,
+/* Whether the access list lets peer hold a connection: a "deny" client
+ * is closed at once, before any TLS handshake and before it could take
+ * the slot of another. "refuse" ones stay: local zones are public. */
+static bool
+conn_allowed(struct front *f, const struct addr *peer)
+{
+	if (f->acl == NULL ||
+	    acl_check(f->acl, (const struct sockaddr *)&peer->ss) != ACL_DENY)
+		return true;
+	COUNT(f->counters, access_denied);
+	return false;
+}
+
+/* One accepted connection: kept, or closed. */
+static void
+conn_admit(struct front *f, int fd, const struct addr *peer,
     struct tls_ctx *tls)
+{
+	uint64_t prefix = conn_prefix(peer);
+
+	if (!conn_allowed(f, peer)) {
+		close(fd);
+		return;
+	}
+	if (!conn_make_room(f, prefix)) {
+		COUNT(f->counters, tcp_refused);
+		log_warnx_limited(&f->conn_limit_log, "%zu TCP clients, "
+		    "the maximum: closing a new connection", f->nconns);
+		close(fd);
+		return;
+	}
+	conn_new(f, fd, peer, prefix, tls);
+}
+
+/* Accepts a batch: MORE if the batch ran out first, RETRY if out of
+ * descriptors with nothing left to free (the caller arms a timer). */
+enum conn_accept
+conn_accept_all(struct front *f, int listen_fd, struct tls_ctx *tls)
 {
 	for (int i = 0; i < CONN_ACCEPT_BATCH; i++) {
 		struct addr peer = { .len = sizeof(peer.ss) };
 		int fd = accept4(listen_fd, (struct sockaddr *)&peer.ss,
 		    &peer.len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
+			enum conn_accept shed;
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EBADF || errno == EINVAL) {
-				*more = false;
-				return;
-			}
+			    errno == EBADF || errno == EINVAL)
+				return CONN_ACCEPT_DONE;
 			/* ECONNABORTED, EMFILE...: the listener is fine. */
 			if ((errno == EMFILE || errno == ENFILE) &&
-			    !conn_shed(f, listen_fd)) {
-				*more = false;
-				return;
-			}
+			    (shed = conn_shed(f, listen_fd)) != CONN_ACCEPT_MORE)
+				return shed;
 			continue;
 		}
-		if (!conn_make_room(f)) {
-			COUNT(f->counters, tcp_refused);
-			log_warnx_limited(&f->conn_limit_log, "%zu TCP clients, "
-			    "the maximum: closing a new connection",
-			    f->nconns);
-			close(fd);
-			continue;
-		}
-		conn_new(f, fd, &peer, tls);
+		conn_admit(f, fd, &peer, tls);
 	}
-	*more = true;
+	return CONN_ACCEPT_MORE;
 }
 
 static void
@@ -469,6 +637,7 @@ conn_flush(struct conn *c)
 		return;
 	conn_set_writing(c, false);
 	conn_touch(c);
+	conn_drained(c);
 	conn_maybe_close(c);
 }
 
@@ -482,7 +651,7 @@ conn_send(const struct client *client, const uint8_t *msg, size_t len)
 
 	if (c->closed)
 		return;
-	if (conn_unsent(c) + len + 2 > CONN_MAX_UNSENT) {
+	if (conn_unsent(c) + len + 2 > conn_max_unsent(c)) {
 		log_debug("a TCP client does not read its answers: closing");
 		conn_close(c);
 		return;
@@ -515,7 +684,7 @@ conn_query_done(const struct client *client)
 	struct conn *c = client->owner;
 
 	c->outstanding--;
-	if (c->paused && c->outstanding < c->front->conf->tcp_pipeline)
+	if (c->paused)
 		c->resume = true;
 	/* Closing here could run inside a c-ares callback; leave it to
 	 * conn_run_deferred(). */
@@ -532,18 +701,16 @@ conn_query(struct conn *c, const uint8_t *msg, size_t len)
 	c->outstanding++;
 	if (!resolve_query(f->resolver, msg, len, &from))
 		c->outstanding--;
-	if (c->outstanding >= f->conf->tcp_pipeline)
-		c->paused = true;
 }
 
-/* Hands every complete message in the buffer to the pipeline, unless
- * paused. */
+/* Hands every complete message in the buffer to the pipeline, while
+ * conn_may_read() (cache hits answered at once count too). */
 static void
 conn_parse(struct conn *c)
 {
 	size_t off = 0;
 
-	while (!c->closed && !c->paused && c->rlen - off >= 2) {
+	while (conn_may_read(c) && c->rlen - off >= 2) {
 		size_t len = (size_t)(c->rbuf[off] << 8 | c->rbuf[off + 1]);
 		if (c->rlen - off < 2 + len)
 			break;
@@ -597,7 +764,7 @@ conn_recv(struct conn *c, void *buf, size_t len)
 static void
 conn_read(struct conn *c)
 {
-	while (!c->closed && !c->paused && !c->eof) {
+	while (conn_may_read(c) && !c->eof) {
 		ssize_t n;
 		if (!conn_reserve(c)) {
 			conn_close(c);
@@ -675,7 +842,6 @@ conn_run_deferred(struct front *f)
 	TAILQ_FOREACH(c, &f->conns, entry) {
 		if (!c->closed && c->resume) {
 			c->resume = false;
-			c->paused = false;
 			conn_parse(c);
 			conn_read(c);
 		}

@@ -11,10 +11,20 @@
 
 struct tls_ctx;
 
-/* Accepts a batch from listen_fd; *more says whether the batch ran out
- * before the backlog did. With tls (a server context), the connections
+/* What accepting a batch left: the backlog empty (DONE), more pending
+ * (MORE: the batch ran out first), or out of descriptors with none to
+ * free (RETRY: the listener tries again on a timer of its own; no edge
+ * would come for what is pending). */
+enum conn_accept {
+	CONN_ACCEPT_DONE,
+	CONN_ACCEPT_MORE,
+	CONN_ACCEPT_RETRY,
+};
+
+/* Accepts a batch from listen_fd, closing at once the clients the
+ * access list denies. With tls (a server context), the connections
  * speak DNS over TLS. */
-void conn_accept_all(struct front *f, int listen_fd, bool *more,
+enum conn_accept conn_accept_all(struct front *f, int listen_fd,
     struct tls_ctx *tls);
 void conn_event(struct handle *handle, const mio_event *ev);
 /* After each batch: resume paused connections, free the closed. */

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/conf.h"
 #include "core/handle.h"
@@ -34,6 +35,7 @@
 #include "mio.h"
 #include "resolve/resolve.h"
 
+struct acl;
 struct listener;
 struct conn;
 
@@ -57,6 +59,11 @@ struct front {
 	int spare_fd;			/* for accept() without descriptors */
 	bool emfile_logged;		/* "out of descriptors", once */
 	mio_timer accept_retry;		/* ... when even that is gone */
+	/* Who may hold a TCP connection: the front's own copy of the access
+	 * list, built from conf at every listener_configure(). */
+	struct acl *acl;
+	uint64_t *evict_keys;		/* prefixes, counted to evict */
+	size_t evict_cap;
 	/* A truncated answer that RRL sends instead: header and question. */
 	uint8_t slip_buf[12 + 256 + 4];
 };
@@ -82,7 +89,5 @@ void front_close_conns(struct front *f);
 /* The end: every socket closed, every buffer freed. */
 void front_fini(struct front *f);
 int listener_write_portfile(struct front *f, const char *path);
-/* Every TCP listener tries accept() again in ms (conn.c, EMFILE). */
-void listener_retry_accept(struct front *f, unsigned ms);
 
 #endif /* MIODNSD_FRONT_H */

@@ -196,10 +196,37 @@ static const struct client_ops listener_udp_ops = {
 	.stream = false,
 };
 
-/* Out of descriptors without a spare, every TCP listener accepts again
- * when the retry timer fires (conn.c); the ready flags were read before
- * the timers ran, so a listener with more pending asks for the timer
- * again rather than waiting for an edge that will not come. */
+/* How long the listeners wait to accept again when out of descriptors
+ * and without a spare one (conn.c says RETRY). */
+#define LISTENER_RETRY_ACCEPT_MS 100
+
+static void
+listener_retry_accept(struct front *f, unsigned ms)
+{
+	/* Without the timer the listeners accept again at their next
+	 * edge, which may be late; clock_timer_start() has said so. */
+	if (!mio_timer_pending(&f->accept_retry))
+		(void)clock_timer_start(f->timers, &f->accept_retry, ms,
+		    "accept retries");
+}
+
+/* Accepts a batch on l: marked ready if more is pending, the retry timer
+ * armed if conn.c ran out of descriptors with nothing left to free. */
+static void
+listener_accept(struct front *f, struct listener *l)
+{
+	enum conn_accept r = conn_accept_all(f, l->tcp_fd,
+	    l->tls ? f->conf->tls_server : NULL);
+
+	l->tcp_ready = r == CONN_ACCEPT_MORE;
+	if (r == CONN_ACCEPT_RETRY)
+		listener_retry_accept(f, LISTENER_RETRY_ACCEPT_MS);
+}
+
+/* Every TCP listener accepts again when the retry timer fires; the ready
+ * flags were read before the timers ran, so a listener with more pending
+ * asks for the timer again rather than waiting for an edge that will not
+ * come. */
 static void
 listener_accept_retry_fire(mio_timer *timer, void *arg)
 {
@@ -210,21 +237,31 @@ listener_accept_retry_fire(mio_timer *timer, void *arg)
 	TAILQ_FOREACH(l, &f->listeners, entry) {
 		if (l->tcp_fd < 0)
 			continue;
-		conn_accept_all(f, l->tcp_fd, &l->tcp_ready,
-		    l->tls ? f->conf->tls_server : NULL);
+		listener_accept(f, l);
 		if (l->tcp_ready)
 			listener_retry_accept(f, 0);
 	}
 }
 
-void
-listener_retry_accept(struct front *f, unsigned ms)
+/* The front's own access list from conf, at start and every reload: who
+ * may hold a TCP connection (conn.c closes "deny" clients at accept).
+ * It is built from the same lines as the resolver's (resolve/access.c),
+ * so both agree; on failure (memory) the old one stays. */
+static void
+listener_use_acl(struct front *f, const struct config *conf)
 {
-	/* Without the timer the listeners accept again at their next
-	 * edge, which may be late; clock_timer_start() has said so. */
-	if (!mio_timer_pending(&f->accept_retry))
-		(void)clock_timer_start(f->timers, &f->accept_retry, ms,
-		    "accept retries");
+	struct acl *acl;
+
+	if (acl_new(&acl) != 0)
+		return;
+	for (int i = 0; i < conf->naccess; i++) {
+		if (acl_add_line(acl, conf->access_control[i]) != 0) {
+			acl_free(acl);
+			return;
+		}
+	}
+	acl_free(f->acl);
+	f->acl = acl;
 }
 
 /* The worker's front, empty; 0 or -ENOMEM. */
@@ -469,6 +506,7 @@ listener_configure(struct front *f, const struct config *conf,
 		f->rrl = listener_rrl_new(conf);
 	else
 		rrl_set_rate(f->rrl, conf->ratelimit);
+	listener_use_acl(f, conf);
 	TAILQ_FOREACH(l, &f->listeners, entry)
 		l->keep = false;
 	for (int i = 0; i < conf->nlisten; i++) {
@@ -566,8 +604,7 @@ front_event(struct front *f, struct handle *handle, const mio_event *ev)
 	case HANDLE_TCP_LISTEN:
 		l = LISTENER_OF(handle, tcp_handle);
 		if (l->tcp_fd >= 0)
-			conn_accept_all(f, l->tcp_fd, &l->tcp_ready,
-			    l->tls ? f->conf->tls_server : NULL);
+			listener_accept(f, l);
 		break;
 	case HANDLE_CONN:
 		conn_event(handle, ev);
@@ -588,8 +625,7 @@ front_run_ready(struct front *f)
 		if (l->udp_ready && l->udp_fd >= 0)
 			listener_read_udp(l);
 		if (l->tcp_ready && l->tcp_fd >= 0)
-			conn_accept_all(f, l->tcp_fd, &l->tcp_ready,
-			    l->tls ? f->conf->tls_server : NULL);
+			listener_accept(f, l);
 		more |= l->udp_ready || l->tcp_ready;
 	}
 	return more;
@@ -659,6 +695,11 @@ front_fini(struct front *f)
 	rrl_free(f->rrl);
 	f->rrl = NULL;
 	mio_timer_stop(f->timers, &f->accept_retry);
+	acl_free(f->acl);
+	f->acl = NULL;
+	free(f->evict_keys);
+	f->evict_keys = NULL;
+	f->evict_cap = 0;
 	if (f->spare_fd >= 0)
 		close(f->spare_fd);
 	f->spare_fd = -1;
