@@ -56,4 +56,43 @@ like "$(q big.example.test TXT +tcp +noedns)" "*ANSWER: 4,*" "dig +tcp still fin
 
 stop_miodnsd
 is "$miodnsd_rc" 0 "miodnsd exits 0 on SIGTERM"
+# A client that asks faster than it reads: 400 pipelined queries for a
+# 4 KB answer (1.7 MB in all, far past the 256 KiB cap on unsent answers)
+# read slowly through a 4 KB receive buffer. Reading its queries pauses
+# while answers pile up, and every one arrives (python3 reads them).
+if command -v python3 >/dev/null 2>&1; then
+	start_miodnsd -u "127.0.0.1:$stub_port"
+	cat >"$tmp/slow.py" <<'PY'
+import socket, struct, sys, time
+port, nq = int(sys.argv[1]), int(sys.argv[2])
+q = struct.pack(">HHHHHH", 7, 0x0100, 1, 0, 0, 0)
+for label in b"huge", b"example", b"test":
+    q += bytes([len(label)]) + label
+q += b"\0" + struct.pack(">HH", 16, 1)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", port))
+s.sendall((struct.pack(">H", len(q)) + q) * nq)
+s.settimeout(10)
+buf, answers, t0 = b"", 0, time.time()
+while answers < nq and time.time() - t0 < 30:
+    try:
+        d = s.recv(4096)
+    except OSError:
+        break
+    if not d:
+        break
+    buf += d
+    while len(buf) >= 2 and len(buf) >= 2 + (buf[0] << 8 | buf[1]):
+        buf = buf[2 + (buf[0] << 8 | buf[1]):]
+        answers += 1
+    time.sleep(0.001)
+print("answers %d" % answers)
+PY
+	is "$(python3 "$tmp/slow.py" "$port" 400)" "answers 400" \
+		"a slow reader pipelining 1.7 MB of answers gets every one"
+	stop_miodnsd
+else
+	ok 0 "# SKIP no python3"
+fi
 done_testing

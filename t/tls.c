@@ -559,6 +559,87 @@ test_bulk(void)
 	close_pair(c, s);
 }
 
+/* Plaintext bytes in the whole TLS 1.3 records of buf (a record's body
+ * is its plaintext, one byte of content type and a 16-byte tag). */
+static size_t
+whole_records_plaintext(const uint8_t *buf, size_t len)
+{
+	size_t off = 0, plain = 0;
+
+	while (len - off >= 5) {
+		size_t body = (size_t)(buf[off + 3] << 8 | buf[off + 4]);
+		if (len - off < 5 + body)
+			break;
+		plain += body - 17;
+		off += 5 + body;
+	}
+	return plain;
+}
+
+/*
+ * Unsent bytes are exactly those not yet handed whole to the kernel. The
+ * client writes 1 MiB into a socketpair that the test empties a few
+ * kilobytes at a time, flushing after each: the whole records that came
+ * out must hold exactly what the client no longer counts as unsent. A
+ * retried SSL_write() that sends the record it held and then blocks on
+ * the next returns -1: counting only its returns would hide that record.
+ */
+static void
+test_unsent_exact(void)
+{
+	static struct relay r;
+	static uint8_t raw[2 << 20];
+	const size_t total = 1 << 20;
+	uint8_t *data = calloc(1, total);
+	struct tls_stream *cs;
+	struct peer *c, *s;
+	size_t got = 0, plain;
+	int sp[2];
+	ssize_t n;
+
+	if (data == NULL)
+		bail("out of memory");
+	nb_socketpair(SOCK_STREAM, sp);
+	memset(&r, 0, sizeof(r));
+	r.inner = sp[1];
+	r.wire = tcp_connect_nb(&listen_addr, listen_len);
+	if (tls_stream_client_new(&cs, client_ctx, sp[0], "dot.test", NULL))
+		bail("client on a socketpair");
+	c = peer_add("client", sp[0], cs);
+	s = server_peer(server_ctx);
+	relay = &r;
+	cond_a = c;
+	cond_b = s;
+	drive(both_handshaken);
+	relay = NULL;
+	/* From here on the test is the client's only reader. */
+	if (tls_stream_send(c->s, data, total) != 0)
+		bail("tls_stream_send");
+	for (int round = 0; round < 60 && got < sizeof(raw); round++) {
+		size_t want = 3000 + (size_t)round * 977 % 9000;
+		if (want > sizeof(raw) - got)
+			want = sizeof(raw) - got;
+		if ((n = read(sp[1], raw + got, want)) > 0)
+			got += (size_t)n;
+		tls_stream_ready(c->s, MIO_WRITABLE);
+		(void)tls_stream_flush(c->s);
+	}
+	while (got < sizeof(raw) &&
+	    (n = read(sp[1], raw + got, sizeof(raw) - got)) > 0)
+		got += (size_t)n;
+	plain = whole_records_plaintext(raw, got);
+	diag("%zu bytes out of the socketpair, %zu of them in whole records",
+	    got, plain);
+	ok(plain > 256 * 1024, "the client made progress (%zu bytes)", plain);
+	is_int(plain, total - tls_stream_unsent(c->s),
+	    "unsent TLS bytes: exactly those not yet in the kernel");
+	peer_free(c);
+	peer_free(s);
+	close(r.inner);
+	close(r.wire);
+	free(data);
+}
+
 /* Resumption, in TLS 1.3 by default or in TLS 1.2 (tickets both). */
 static void
 test_resumption(const char *version)
@@ -728,6 +809,7 @@ main(int argc, char **argv)
 	test_bytewise();
 	test_cut_record();
 	test_bulk();
+	test_unsent_exact();
 	test_resumption("TLSv1.3");
 	tls_ctx_free(client_ctx);
 	if (tls_ctx_client_new(&client_ctx, cert("ca.pem"), err,

@@ -19,7 +19,13 @@
  *    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER they may move and the length may
  *    grow, which the queue here needs when a send reallocates it. With
  *    SSL_MODE_ENABLE_PARTIAL_WRITE each call returns after one record
- *    instead of holding the whole buffer until everything is out.
+ *    instead of holding the whole buffer until everything is out. But a
+ *    retried call that sends the record it held and then blocks on the
+ *    next returns -1, and the held record's bytes are only reported by a
+ *    later call (if ever): unsent bytes would count bytes long in the
+ *    kernel. Each call here is therefore given at most one record's worth,
+ *    and a retry exactly the length that failed, so that a retry that
+ *    sends its record returns its length (tls_stream_flush).
  *  - The peer's EOF without close_notify is SSL_ERROR_SSL with reason
  *    SSL_R_UNEXPECTED_EOF_WHILE_READING in 3.0 (SSL_ERROR_SYSCALL with
  *    errno 0 in 1.1.1); both become -ECONNRESET.
@@ -49,6 +55,8 @@
 
 /* The queue never shrinks below this, so steady traffic does not realloc. */
 #define TLS_QUEUE_MIN 4096
+/* The most plaintext one TLS record carries (RFC 8446 5.1). */
+#define TLS_RECORD_MAX 16384
 
 /* ALPN "dot" (RFC 7858 has none; the IANA registry has "dot"), wire form. */
 static const unsigned char tls_alpn_dot[] = {3, 'd', 'o', 't'};
@@ -75,6 +83,8 @@ struct tls_stream {
 	int failed;			/* 0, or the error every call returns */
 	uint8_t *queue;			/* tls_stream_send()'s bytes */
 	size_t queue_off, queue_len, queue_cap;
+	/* The length of the SSL_write() that must be retried, 0 if none. */
+	size_t write_len;
 	char error[200];
 };
 
@@ -533,6 +543,15 @@ tls_stream_queue_room(struct tls_stream *s, size_t len)
 
 	if (s->queue_off > 0 && s->queue_off == s->queue_len)
 		s->queue_off = s->queue_len = 0;
+	/* Compacted once more than half is consumed, so that a queue that
+	 * never empties (a client that keeps asking while it reads) does not
+	 * grow without bound; moving a retried write's bytes is allowed. */
+	if (s->queue_off > 0 && s->queue_off > s->queue_len / 2) {
+		memmove(s->queue, s->queue + s->queue_off,
+		    s->queue_len - s->queue_off);
+		s->queue_len -= s->queue_off;
+		s->queue_off = 0;
+	}
 	need = s->queue_len + len;
 	if (need < len)
 		return -ENOMEM;
@@ -589,14 +608,18 @@ tls_stream_flush(struct tls_stream *s)
 
 		if (s->wait_flush)
 			return -EAGAIN;
+		if (s->write_len == 0)
+			s->write_len = left < TLS_RECORD_MAX ? left :
+			    TLS_RECORD_MAX;
 		ERR_clear_error();
 		ret = SSL_write(s->ssl, s->queue + s->queue_off,
-		    left > INT_MAX ? INT_MAX : (int)left);
+		    (int)s->write_len);
 		tls_stream_note_pending(s);
 		if (ret <= 0) {
 			rc = tls_stream_result(s, ret, &s->wait_flush);
 			return rc == 0 ? -EPIPE : rc;
 		}
+		s->write_len = 0;
 		s->queue_off += (size_t)ret;
 	}
 	s->queue_off = s->queue_len = 0;
