@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/acl.h"
@@ -261,6 +262,57 @@ main_log_counters(void)
 	upstreams_log_counters(m.w0->upstreams, worker_count());
 }
 
+/* Descriptors a worker holds besides its queries' and connections': its
+ * poll, wakeup and timer descriptors, the spare for EMFILE, c-ares and
+ * upstream TCP or TLS; and those of the process (standard streams, log). */
+#define MAIN_FDS_PER_WORKER 24
+#define MAIN_FDS_PROCESS 16
+/* max-inflight is never fitted below this. */
+#define MAIN_MIN_INFLIGHT 64
+
+/*
+ * Every query in flight may hold a socket of its own (a fresh source port
+ * each), every TCP client one, every listener two: with the common soft
+ * limit of 1,024 descriptors, 2,048 queries per worker would lose answers
+ * to EMFILE. The soft limit is raised to the hard one (allowed without
+ * privileges); if that is still short, max-inflight is lowered to fit,
+ * with a warning, at start and at every reload.
+ */
+static void
+main_fit_descriptors(struct config *conf)
+{
+	struct rlimit rl;
+	unsigned long per_worker, fixed, fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit raised = { rl.rlim_max, rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl = raised;
+	}
+	fixed = MAIN_FDS_PER_WORKER + conf->max_tcp_clients +
+	    2 * (unsigned long)(conf->nlisten + conf->nlisten_tls) +
+	    2 * (unsigned long)(conf->nupstream + conf->nupstream_tls);
+	if (rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= MAIN_FDS_PROCESS + (unsigned long)conf->threads *
+	    (fixed + conf->max_inflight))
+		return;
+	per_worker = rl.rlim_cur > MAIN_FDS_PROCESS ?
+	    (rl.rlim_cur - MAIN_FDS_PROCESS) / conf->threads : 0;
+	fit = per_worker > fixed ? per_worker - fixed : 0;
+	if (fit < MAIN_MIN_INFLIGHT)
+		fit = MAIN_MIN_INFLIGHT;
+	if (fit >= conf->max_inflight)
+		return;
+	log_warnx("%lu descriptors (RLIMIT_NOFILE) for %u worker%s: "
+	    "max-inflight lowered from %u to %lu per worker; raise the limit "
+	    "(ulimit -n, LimitNOFILE=) to keep it", (unsigned long)rl.rlim_cur,
+	    conf->threads, conf->threads == 1 ? "" : "s", conf->max_inflight,
+	    fit);
+	conf->max_inflight = (unsigned)fit;
+}
+
 /* What may change only on restart keeps its running value. */
 static void
 main_keep_restart_settings(struct config *conf)
@@ -273,6 +325,7 @@ main_keep_restart_settings(struct config *conf)
 	snprintf(conf->user, sizeof(conf->user), "%s", m.conf.user);
 	snprintf(conf->pidfile, sizeof(conf->pidfile), "%s", m.conf.pidfile);
 	conf->threads = m.conf.threads;
+	main_fit_descriptors(conf);
 }
 
 /* SIGHUP: a new configuration and new zones, the same listening sockets
@@ -531,6 +584,7 @@ main(int argc, char **argv)
 	/* c-ares writes to TCP sockets with writev(), which raises SIGPIPE
 	 * on a closed connection. */
 	signal(SIGPIPE, SIG_IGN);
+	main_fit_descriptors(&m.conf);
 	main_warn_access(&m.conf);
 	main_setup();
 	worker_loop(m.w0, main_between);

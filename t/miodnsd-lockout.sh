@@ -170,4 +170,28 @@ else
 	ok 0 "# SKIP no python3"
 fi
 
+# Descriptors (every query in flight may hold a socket): a soft limit
+# below the hard one is raised to it at start; a hard limit too low for
+# max-inflight (2,048) lowers it to fit, with a warning.
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -gt 4096 ] && [ -d /proc/self ]; then
+	printf '#!/bin/sh\nulimit -Sn 256\nexec "$@"\n' >"$tmp/softfd"
+	chmod +x "$tmp/softfd"
+	MIODNSD_WRAPPER="$tmp/softfd" start_miodnsd -u "127.0.0.1:$stub_port"
+	is "$(awk '/^Max open files/ { print $4 }' "/proc/$miodnsd_pid/limits")" \
+		"$hard" "a soft descriptor limit of 256 is raised to the hard one"
+	stop_miodnsd
+else
+	ok 0 "# SKIP hard descriptor limit $hard, or no /proc"
+fi
+printf '#!/bin/sh\nulimit -n 512\nexec "$@"\n' >"$tmp/hardfd"
+chmod +x "$tmp/hardfd"
+MIODNSD_WRAPPER="$tmp/hardfd" start_miodnsd -u "127.0.0.1:$stub_port"
+like "$(grep -o 'max-inflight lowered from [0-9]* to [0-9]*' "$log" | tail -n 1)" \
+	"max-inflight lowered from 2048 to 4[0-9][0-9]" \
+	"a hard limit of 512 descriptors lowers max-inflight to fit, with a warning"
+like "$(probe -t "$port" a.example.test A)" "rcode=NOERROR*" \
+	"and forwarding works"
+stop_miodnsd
+
 done_testing
