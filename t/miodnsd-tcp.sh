@@ -56,8 +56,9 @@ like "$(q big.example.test TXT +tcp +noedns)" "*ANSWER: 4,*" "dig +tcp still fin
 
 stop_miodnsd
 is "$miodnsd_rc" 0 "miodnsd exits 0 on SIGTERM"
-# A client that asks faster than it reads: 400 pipelined queries for a
-# 4 KB answer (1.7 MB in all, far past the 256 KiB cap on unsent answers)
+
+# A client that asks faster than it reads: 1,000 pipelined queries for a
+# 4 KB answer (4.2 MB in all, far past the 256 KiB cap on unsent answers)
 # read slowly through a 4 KB receive buffer. Reading its queries pauses
 # while answers pile up, and every one arrives (python3 reads them).
 if command -v python3 >/dev/null 2>&1; then
@@ -89,8 +90,8 @@ while answers < nq and time.time() - t0 < 30:
     time.sleep(0.001)
 print("answers %d" % answers)
 PY
-	is "$(python3 "$tmp/slow.py" "$port" 400)" "answers 400" \
-		"a slow reader pipelining 1.7 MB of answers gets every one"
+	is "$(python3 "$tmp/slow.py" "$port" 1000)" "answers 1000" \
+		"a slow reader pipelining 4.2 MB of answers gets every one"
 	stop_miodnsd
 else
 	ok 0 "# SKIP no python3"
