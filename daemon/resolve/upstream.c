@@ -567,13 +567,16 @@ upstreams_event(struct upstreams *ups, const mio_event *ev)
 
 #ifdef HAVE_TLS
 /* Folds a TLS upstream's next deadline into t, as mio_ares_timeout()
- * does c-ares'. */
+ * does c-ares'. Both clocks are whole milliseconds read down, so a wait
+ * of exactly next - now could end just before the deadline and spin the
+ * loop until the millisecond turns: one more millisecond makes the wake-up
+ * never early. */
 static const struct timespec *
 upstream_dot_timeout(struct upstream *u, const struct timespec *t,
     struct timespec *buf)
 {
 	uint64_t next = dot_upstream_next_ms(u->dot), now = upstream_now_ms();
-	uint64_t ms = next > now ? next - now : 0;
+	uint64_t ms = next > now ? next - now + 1 : 0;
 
 	if (next == UINT64_MAX)
 		return t;
