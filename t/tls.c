@@ -577,6 +577,36 @@ whole_records_plaintext(const uint8_t *buf, size_t len)
 }
 
 /*
+ * A queue that never empties: the client keeps adding 8 KiB while the
+ * test takes about as much out of the socketpair, 16 MiB in all, with
+ * some always left unsent. The queue is compacted once more than half is
+ * consumed, so its memory stays near the unsent bytes instead of growing
+ * with everything ever sent through it.
+ */
+static void
+test_queue_compacted(struct peer *c, int inner, const uint8_t *data)
+{
+	static uint8_t sink[1 << 16];
+	size_t most = 0;
+
+	for (int round = 0; round < 2048; round++) {
+		if (tls_stream_queue(c->s, data, 8192) != 0)
+			bail("tls_stream_queue");
+		/* About one record: 8 KiB and 22 bytes of framing. */
+		(void)read(inner, sink, 8192 + 22);
+		tls_stream_ready(c->s, MIO_WRITABLE);
+		(void)tls_stream_flush(c->s);
+		if (tls_stream_queue_size(c->s) > most)
+			most = tls_stream_queue_size(c->s);
+	}
+	diag("16 MiB through a queue never empty: %zu unsent, at most %zu "
+	    "bytes of queue", tls_stream_unsent(c->s), most);
+	ok(tls_stream_unsent(c->s) > 0, "the queue never emptied");
+	ok(most <= 4 * (1 << 20), "its memory stayed bounded (%zu bytes)",
+	    most);
+}
+
+/*
  * Unsent bytes are exactly those not yet handed whole to the kernel. The
  * client writes 1 MiB into a socketpair that the test empties a few
  * kilobytes at a time, flushing after each: the whole records that came
@@ -633,6 +663,7 @@ test_unsent_exact(void)
 	ok(plain > 256 * 1024, "the client made progress (%zu bytes)", plain);
 	is_int(plain, total - tls_stream_unsent(c->s),
 	    "unsent TLS bytes: exactly those not yet in the kernel");
+	test_queue_compacted(c, sp[1], data);
 	peer_free(c);
 	peer_free(s);
 	close(r.inner);

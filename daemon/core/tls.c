@@ -632,6 +632,12 @@ tls_stream_unsent(const struct tls_stream *s)
 	return s->queue_len - s->queue_off;
 }
 
+size_t
+tls_stream_queue_size(const struct tls_stream *s)
+{
+	return s->queue_cap;
+}
+
 int
 tls_stream_close_notify(struct tls_stream *s)
 {

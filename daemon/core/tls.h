@@ -202,6 +202,10 @@ int tls_stream_flush(struct tls_stream *s);
 /* Bytes queued and not yet taken by the socket. */
 size_t tls_stream_unsent(const struct tls_stream *s);
 
+/* The memory the queue holds: a queue that never empties is compacted,
+ * so this stays near twice the unsent bytes (t/tls checks it). */
+size_t tls_stream_queue_size(const struct tls_stream *s);
+
 /*
  * Flushes, then sends close_notify: 0 when sent (or when there is no
  * session to close: the handshake never finished), -EAGAIN, or an error.
