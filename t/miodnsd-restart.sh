@@ -10,10 +10,12 @@
 #
 # The upstream's port is chosen by the first stub binding port 0; the
 # later stubs bind it again with -p (a few tries: while it is free, another
-# socket could take it, miodnsd's own random source ports among them). Under a sanitizer build the
-# daemon and the stub are several times slower, so the rate drops to
-# 2,000 q/s there (detected from the ASan runtime linked into the
-# binary); MIODNSD_RESTART_QPS overrides the rate either way.
+# socket could take it, miodnsd's own random source ports among them).
+# Under a sanitizer build the daemon and the stub are several times
+# slower, so the rate drops to 2,000 q/s there (detected from the ASan
+# runtime linked into the binary). MIODNSD_RESTART_QPS overrides the rate
+# either way, and MIODNSD_RESTART_DOWN_MS the 200 ms outage (to study
+# longer ones by hand).
 set -u
 . "${top_srcdir:-.}/t/miodnsd-lib.sh"
 need_dig
@@ -42,7 +44,7 @@ qps=5000
 asan_build && qps=2000
 qps=${MIODNSD_RESTART_QPS:-$qps}
 seconds=30
-down_ms=200
+down_ms=${MIODNSD_RESTART_DOWN_MS:-200}
 
 # stub_gone PID: the stub has exited. It is not our child, and a zombie
 # that init has yet to reap (which can take seconds in a container)
@@ -57,7 +59,7 @@ stub_gone() {
 restart_stub() {
 	kill "$stub_pid"
 	wait_for "stub_gone $stub_pid" || return 1
-	sleep "$(printf 0.%03d "$down_ms")"
+	sleep "$((down_ms / 1000)).$(printf %03d $((down_ms % 1000)))"
 	tries=0
 	while [ "$tries" -lt 40 ]; do
 		set -- $("$STUB" -d -p "$up" 2>>"$tmp/stub.log")
@@ -85,11 +87,12 @@ start_stub
 up=$stub_port
 # The default settings (1 s attempts, 3 s deadline, max-inflight 2048);
 # no cache, so that every query goes upstream. The queries sent while the
-# port is closed wait for their 1 s attempt to time out (c-ares does not
-# see the ICMP refusal), so about 5,000 x (0.2 + 0.1) s are in flight at
-# the peak: below max-inflight, past which the oldest would be jostled out
-# with SERVFAIL by design. That is also why a sanitizer build, several
-# times slower, runs at 2,000 q/s.
+# port is closed wait for their 1 s attempt to time out (mio-ares does
+# not hand ICMP refusals to c-ares, see ares/ports.c), so about
+# 5,000 x (0.2 + 0.1) s are in flight at the peak: below max-inflight,
+# past which the oldest would be jostled out with SERVFAIL by design.
+# That is also why a sanitizer build, several times slower, runs at
+# 2,000 q/s.
 start_miodnsd -u "127.0.0.1:$up" \
 	--builtin-zones localhost --cache-size 0
 
