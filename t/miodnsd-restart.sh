@@ -104,12 +104,14 @@ perf_pid=$!
 test_pids="$test_pids $perf_pid"
 
 # A restart every 2 s while dnsperf runs: 1.8 s up, 0.2 s down.
+up_ms=$((2000 - down_ms))
+[ "$up_ms" -ge 100 ] || up_ms=100
 restarts=0
 rebind_tries=0
 failed=0
 start=$(now_ms)
 while [ $(($(now_ms) - start)) -lt $(((seconds - 2) * 1000)) ]; do
-	sleep 1.8
+	sleep "$((up_ms / 1000)).$(printf %03d $((up_ms % 1000)))"
 	[ -n "${MIODNSD_RESTART_OFF:-}" ] && continue
 	if restart_stub; then
 		restarts=$((restarts + 1))
