@@ -29,28 +29,9 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-# note, have, rotate
+# note, have, rotate, grid_args
 . "$here/lib.sh"
-bin=.
-out=$here/results
-quick=no
-repeats=
-
-usage() {
-	echo "usage: run-timer.sh [--quick] [-d dir] [-o results] [-r repeats]" >&2
-	exit 2
-}
-
-while [ $# -gt 0 ]; do
-	case $1 in
-	--quick) quick=yes ;;
-	-d) [ $# -ge 2 ] || usage; bin=$2; shift ;;
-	-o) [ $# -ge 2 ] || usage; out=$2; shift ;;
-	-r) [ $# -ge 2 ] || usage; repeats=$2; shift ;;
-	*) usage ;;
-	esac
-	shift
-done
+grid_args run-timer.sh "$@"
 
 if [ $quick = yes ]; then
 	grid_n="1000 100000"
