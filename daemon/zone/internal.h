@@ -335,6 +335,11 @@ void zone_out_base64(struct zone_out *o, const uint8_t *data, size_t n);
 /* The table row of a type with a known layout, or NULL. */
 const struct zone_type_info *zone_type_by_number(uint16_t type);
 
+/* A prefix (any case) and 1 to 5 digits up to 65535, as in TYPEnnn, CLASSnnn
+ * and keyNNNNN; the number in *out, false if t is not of that form. */
+bool zone_generic_number(
+    const char *t, size_t len, const char *prefix, uint16_t *out);
+
 /* A mnemonic (of the table or one without a layout) or TYPEnnn, any case,
  * to its number; false if it is none. */
 bool zone_type_from_text(const char *t, size_t len, uint16_t *type);

@@ -93,25 +93,14 @@ zone_parse_class(const struct zone_source *src, const struct zone_token *tok,
 		uint16_t class;
 	} classes[] = {{"IN", 1}, {"CS", 2}, {"CH", 3}, {"HS", 4}};
 	const char *t = zone_token_text(src, tok);
-	uint32_t v = 0;
 
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
 		if (zone_token_is(src, tok, classes[i].name)) {
 			*class = classes[i].class;
 			return true;
 		}
-	if (tok->quoted || tok->len < 6 || tok->len > 10 ||
-	    strncasecmp(t, "CLASS", 5) != 0)
-		return false;
-	for (uint32_t i = 5; i < tok->len; i++) {
-		if (t[i] < '0' || t[i] > '9')
-			return false;
-		v = v * 10 + (uint32_t)(t[i] - '0');
-	}
-	if (v > 65535)
-		return false;
-	*class = (uint16_t)v;
-	return true;
+	return !tok->quoted &&
+	    zone_generic_number(t, tok->len, "CLASS", class);
 }
 
 /* A type mnemonic or TYPEnnn. */
@@ -119,23 +108,11 @@ static int
 zone_parse_type(struct zone_build *b, struct zone_source *src,
     const struct zone_token *tok, uint16_t *type)
 {
-	const char *t = zone_token_text(src, tok);
-	uint32_t v = 0;
 	char shown[64];
 
+	/* zone_type_by_name takes TYPEnnn too. */
 	if (zone_type_by_name(src, tok, type))
 		return 0;
-	if (!tok->quoted && tok->len > 4 && tok->len <= 9 &&
-	    strncasecmp(t, "TYPE", 4) == 0) {
-		for (uint32_t i = 4; i < tok->len && v <= 65535; i++)
-			v = t[i] >= '0' && t[i] <= '9'
-			    ? v * 10 + (uint32_t)(t[i] - '0')
-			    : 65536;
-		if (v <= 65535) {
-			*type = (uint16_t)v;
-			return 0;
-		}
-	}
 	return zone_fail(b, -EINVAL, src->file, tok->line, "unknown type '%s'",
 	    zone_token_show(src, tok, shown, sizeof(shown)));
 }

@@ -55,25 +55,16 @@ svcb_get16(const uint8_t *p)
 static bool
 svcb_key_parse(const char *t, size_t len, uint16_t *key)
 {
-	uint32_t v = 0;
-
 	for (size_t i = 0; i < SVCB_NAMED; i++)
 		if (strlen(svcb_names[i]) == len &&
 		    strncasecmp(t, svcb_names[i], len) == 0) {
 			*key = (uint16_t)i;
 			return true;
 		}
-	if (len < 4 || len > 8 || strncasecmp(t, "key", 3) != 0)
-		return false;
-	for (size_t i = 3; i < len; i++) {
-		if (t[i] < '0' || t[i] > '9')
-			return false;
-		v = v * 10 + (uint32_t)(t[i] - '0');
-	}
-	if (v > 65535 || (len > 4 && t[3] == '0'))
-		return false;
-	*key = (uint16_t)v;
-	return true;
+	/* Unlike TYPEnnn, keyNNNNN has no leading zeros (RFC 9460
+	 * section 2.1). */
+	return !(len > 4 && t[3] == '0') &&
+	    zone_generic_number(t, len, "key", key);
 }
 
 static void

@@ -142,22 +142,26 @@ zone_type_by_number(uint16_t type)
 	return NULL;
 }
 
-/* TYPEnnn (RFC 3597 section 5), nnn up to 65535. */
-static bool
-zone_type_generic_name(const char *t, size_t len, uint16_t *type)
+/* The generic names TYPEnnn (RFC 3597 section 5), CLASSnnn and the SVCB
+ * keyNNNNN are all a prefix in any case and 1 to 5 decimal digits up to
+ * 65535; one parser serves them so that they agree on what they take. */
+bool
+zone_generic_number(
+    const char *t, size_t len, const char *prefix, uint16_t *out)
 {
+	size_t plen = strlen(prefix);
 	uint32_t v = 0;
 
-	if (len <= 4 || len > 9 || strncasecmp(t, "TYPE", 4) != 0)
+	if (len <= plen || len > plen + 5 || strncasecmp(t, prefix, plen) != 0)
 		return false;
-	for (size_t i = 4; i < len; i++) {
+	for (size_t i = plen; i < len; i++) {
 		if (t[i] < '0' || t[i] > '9')
 			return false;
 		v = v * 10 + (uint32_t)(t[i] - '0');
 	}
 	if (v > 65535)
 		return false;
-	*type = (uint16_t)v;
+	*out = (uint16_t)v;
 	return true;
 }
 
@@ -176,7 +180,7 @@ zone_type_from_text(const char *t, size_t len, uint16_t *type)
 			*type = zone_type_names[i].type;
 			return true;
 		}
-	return zone_type_generic_name(t, len, type);
+	return zone_generic_number(t, len, "TYPE", type);
 }
 
 bool
