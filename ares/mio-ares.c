@@ -49,9 +49,10 @@
  *    soonest deadline a call into c-ares can start (its attempt timeout,
  *    which every query socket's lifetime is at least): a send cannot need
  *    an earlier fire, and an answer only makes the next deadline later,
- *    which costs one early fire that finds nothing due and re-arms. Newer
- *    c-ares may shorten timeouts from measured latency, so there the walk
- *    is done every time.
+ *    which costs one early fire that finds nothing due and re-arms. With
+ *    few query sockets open the walk is cheap and done, so that the timer
+ *    stops once nothing is pending. Newer c-ares may shorten timeouts from
+ *    measured latency, so there the walk is done every time.
  *
  * Static helpers are adapter_*: ares_* is c-ares' namespace.
  */
@@ -81,6 +82,11 @@
  * socket is re-armed and left for the next poll. Each call reads at least
  * one message part, so this only bounds a socket that never runs dry. */
 #define DRAIN_MAX 64
+
+/* Note g: the walk is skipped only with this many query sockets open (so
+ * many queries pending). With fewer it is cheap, and it stops the timer
+ * as soon as the last answer is in. */
+#define SKIP_WALK_MIN_SOCKETS 64
 
 #define NO_SLOT UINT32_MAX
 
@@ -368,7 +374,9 @@ adapter_arm_timer(mio_ares *ma)
 	if (ma->timers == NULL)
 		return 0;
 	now = adapter_now_ns();
-	if (ma->min_deadline_ns != 0 && mio_timer_pending(&ma->timer) &&
+	if (ma->min_deadline_ns != 0 && ma->ports != NULL &&
+	    mio__ares_ports_live(ma->ports) >= SKIP_WALK_MIN_SOCKETS &&
+	    mio_timer_pending(&ma->timer) &&
 	    ma->timer_due_ns <= now + ma->min_deadline_ns)
 		return 0;
 	if (!adapter_timer_delay_ns(ma, &ns)) {
@@ -390,7 +398,8 @@ adapter_forget_timer(mio_ares *ma)
 }
 
 /* The soonest deadline a call into c-ares can start (note g): its attempt
- * timeout in 1.18's way of counting; 0 (walk every time) if unknown. */
+ * timeout, or a query socket's longest lifetime if that is shorter; 0
+ * (walk every time) if unknown. */
 static uint64_t
 adapter_min_deadline_ns(const mio_ares *ma)
 {
@@ -401,7 +410,10 @@ adapter_min_deadline_ns(const mio_ares *ma)
 
 	if (ares_save_options(ma->channel, &o, &optmask) != ARES_SUCCESS)
 		return 0;
-	ns = o.timeout > 0 ? (uint64_t)o.timeout * 1000000u : 0;
+	/* A query socket lives at most FRESH_MAX_LIFETIME_MS. */
+	ns = o.timeout <= 0 ? 0 : o.timeout < FRESH_MAX_LIFETIME_MS ?
+	    (uint64_t)o.timeout * 1000000u :
+	    (uint64_t)FRESH_MAX_LIFETIME_MS * 1000000u;
 	ares_destroy_options(&o);
 	return ns;
 #else
