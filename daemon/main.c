@@ -137,35 +137,37 @@ main_add_zone(struct cmdline *cmd, const char *arg)
 	cmd->nzones++;
 }
 
+/* The long options; the single letters are in main_parse_args(). */
+static const struct option main_longopts[] = {
+	{ "allow-stats", required_argument, NULL, 'A' },
+	{ "builtin-zones", required_argument, NULL, 'B' },
+	{ "user", required_argument, NULL, 'U' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	/* The rest set the configuration keyword of the same name. */
+	{ "cache-size", required_argument, NULL, MAIN_KEYWORD },
+	{ "cache-bytes", required_argument, NULL, MAIN_KEYWORD },
+	{ "min-ttl", required_argument, NULL, MAIN_KEYWORD },
+	{ "max-ttl", required_argument, NULL, MAIN_KEYWORD },
+	{ "max-negative-ttl", required_argument, NULL, MAIN_KEYWORD },
+	{ "max-waiters", required_argument, NULL, MAIN_KEYWORD },
+	{ "access-control", required_argument, NULL, MAIN_KEYWORD },
+	{ "ratelimit", required_argument, NULL, MAIN_KEYWORD },
+	{ "timeout", required_argument, NULL, MAIN_KEYWORD },
+	{ "threads", required_argument, NULL, MAIN_KEYWORD },
+	{ NULL, 0, NULL, 0 },
+};
+
 static void
 main_parse_args(int argc, char **argv, struct cmdline *cmd)
 {
-	static const struct option longopts[] = {
-		{ "allow-stats", required_argument, NULL, 'A' },
-		{ "builtin-zones", required_argument, NULL, 'B' },
-		{ "user", required_argument, NULL, 'U' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		/* The rest set the configuration keyword of the same name. */
-		{ "cache-size", required_argument, NULL, MAIN_KEYWORD },
-		{ "cache-bytes", required_argument, NULL, MAIN_KEYWORD },
-		{ "min-ttl", required_argument, NULL, MAIN_KEYWORD },
-		{ "max-ttl", required_argument, NULL, MAIN_KEYWORD },
-		{ "max-negative-ttl", required_argument, NULL, MAIN_KEYWORD },
-		{ "max-waiters", required_argument, NULL, MAIN_KEYWORD },
-		{ "access-control", required_argument, NULL, MAIN_KEYWORD },
-		{ "ratelimit", required_argument, NULL, MAIN_KEYWORD },
-		{ "timeout", required_argument, NULL, MAIN_KEYWORD },
-		{ "threads", required_argument, NULL, MAIN_KEYWORD },
-		{ NULL, 0, NULL, 0 },
-	};
 	int ch, index;
 
-	while ((ch = getopt_long(argc, argv, "c:dhl:nP:p:qt:u:vVz:", longopts,
-		    &index)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dhl:nP:p:qt:u:vVz:",
+		    main_longopts, &index)) != -1) {
 		switch (ch) {
 		case MAIN_KEYWORD:
-			main_add_setting(cmd, longopts[index].name, optarg);
+			main_add_setting(cmd, main_longopts[index].name, optarg);
 			break;
 		case 'A':
 			if (cmd->nallow_stats == MIODNSD_MAX_ALLOW)
