@@ -144,8 +144,11 @@ forged_old=$(probe -F 2000 -U "$stub_port" "$old" delay500.example.test)
 wait "$victims"
 is "$forged $forged_old $forged_now" "forged 20000 forged 2000 forged 200" \
 	"22,200 forged answers sent from a raw socket"
-# A burst that fast overflows the socket's buffer: not all of it arrives.
-ok $([ "$(stat upstream-stray)" -ge 100 ]; echo $?) \
+# A burst that fast overflows the socket's buffer: not all of it arrives,
+# and how much does depends on how fast the backend drains it (over
+# libkqueue 33 of 200 once). What this proves is that forged answers did
+# reach the live socket, and were counted and dropped there.
+ok $([ "$(stat upstream-stray)" -ge 1 ]; echo $?) \
 	"those that reached the live port were dropped as stray ($(stat upstream-stray) of 200)"
 is "$(cat "$tmp/victims")" \
 	"sent 1500 noerror 64 servfail 1436 refused 0 truncated 0 other 0 none 0" \
