@@ -37,11 +37,6 @@ from() {
 	probe -T 1000 -a 192.0.2.1 -b "$src" "$@"
 }
 
-stat() {
-	dig @127.0.0.1 -p "$port" +time=2 +tries=1 +short stats.miodnsd CH TXT |
-		tr ' ' '\n' | sed -n "s/^\"$1=\([0-9]*\)\"\$/\1/p"
-}
-
 start_stub
 
 # The defaults: loopback served, everyone else refused what would be

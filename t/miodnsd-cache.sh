@@ -22,11 +22,6 @@ stop() {
 }
 
 # stat PORT NAME: one counter of the miodnsd on PORT.
-stat() {
-	dig @127.0.0.1 -p "$1" +time=2 +tries=1 +short stats.miodnsd CH TXT |
-		tr ' ' '\n' | sed -n "s/^\"$2=\([0-9]*\)\"\$/\1/p"
-}
-
 # stub_count: the queries t/dnsstub has received, this one included.
 stub_count() {
 	dig @127.0.0.1 -p "$stub_port" +time=2 +tries=1 +short \
@@ -62,7 +57,7 @@ start_miodnsd -c "$tmp/up.conf"
 up_port=$port
 up_pid=$miodnsd_pid
 auth() {
-	stat "$up_port" authoritative
+	stat_on "$up_port" authoritative
 }
 
 printf 'upstream 127.0.0.1:%s\nbuiltin-zones none\n' "$up_port" >"$tmp/down.conf"
@@ -74,7 +69,7 @@ is "$(q www.cache.test A +short)" "192.0.2.80" "forwarded: the upstream's answer
 is "$(auth)" "$((a0 + 1))" "the upstream answered once"
 is "$(q www.cache.test A +short)" "192.0.2.80" "asked again: the same answer"
 is "$(auth)" "$((a0 + 1))" "from the cache: the upstream was not asked again"
-is "$(stat "$port" cache-hits) $(stat "$port" cache-misses)" "1 1" \
+is "$(stat_on "$port" cache-hits) $(stat_on "$port" cache-misses)" "1 1" \
 	"stats.miodnsd: one hit, one miss"
 like "$(q www.cache.test A)" "*flags: qr rd ra;*" "a hit is not authoritative (AA clear)"
 
@@ -90,13 +85,13 @@ ok $([ "$t2" -le $((t1 - 1)) ] && [ "$t2" -ge $((t1 - 3)) ]; echo $?) \
 # ID and question case of the client, on a hit. dnsprobe sets no AD bit,
 # unlike dig, so its first query is a miss of its own key.
 probe -e 1232 "$port" www.cache.test A >/dev/null
-h0=$(stat "$port" cache-hits)
+h0=$(stat_on "$port" cache-hits)
 like "$(probe -i 0x4321 -e 1232 "$port" WwW.CaChE.TeSt A)" \
 	"rcode=NOERROR id=ok question=ok qd=1 an=1 *" \
 	"a hit carries the client's ID and question, in its own case"
 like "$(q WWW.CACHE.TEST A +noall +answer)" "WWW.CACHE.TEST.*IN*A*192.0.2.80*" \
 	"dig: the answer's owner is spelled as asked"
-is "$(stat "$port" cache-hits)" "$((h0 + 2))" "both were hits (the key is case-blind)"
+is "$(stat_on "$port" cache-hits)" "$((h0 + 2))" "both were hits (the key is case-blind)"
 like "$(q www.cache.test A +tcp)" "*192.0.2.80*" "a hit over TCP"
 a0=$(auth)
 like "$(q www.cache.test A +norecurse)" "*192.0.2.80*" "a query without RD"
@@ -104,21 +99,21 @@ is "$(auth)" "$((a0 + 1))" "RD is part of the key: it was asked upstream"
 
 # A hit is dressed for the client that asks, not for the one whose question
 # filled the cache: our OPT only if it sent one, and its own size limit.
-h0=$(stat "$port" cache-hits)
+h0=$(stat_on "$port" cache-hits)
 like "$(probe "$port" www.cache.test A)" \
 	"rcode=NOERROR id=ok question=ok qd=1 an=1 ns=0 ar=0 aa=0 tc=0 edns=0*" \
 	"a hit without EDNS after one with it: no OPT"
 like "$(probe -e 4096 "$port" www.cache.test A)" "*ar=1 aa=0 tc=0 edns=1232 *" \
 	"a hit with EDNS 4096: our OPT, with our size"
 probe -e 1232 "$port" big.cache.test TXT >/dev/null
-h1=$(stat "$port" cache-hits)
+h1=$(stat_on "$port" cache-hits)
 like "$(probe "$port" big.cache.test TXT)" \
 	"rcode=NOERROR id=ok question=ok qd=1 an=0 ns=0 ar=0 aa=0 tc=1 edns=0*" \
 	"an 800-byte hit for a client without EDNS: the bare question with TC"
 like "$(probe -e 1232 "$port" big.cache.test TXT)" \
 	"rcode=NOERROR id=ok question=ok qd=1 an=4 ns=0 ar=1 aa=0 tc=0 edns=1232*" \
 	"the same hit with EDNS 1232: whole"
-is "$(stat "$port" cache-hits)" "$((h1 + 2))" "both were hits"
+is "$(stat_on "$port" cache-hits)" "$((h1 + 2))" "both were hits"
 ok $([ "$h1" -ge "$((h0 + 2))" ]; echo $?) "and the two before them"
 
 # Expiry: a 2-second record is fetched again once it has run out.
@@ -208,7 +203,7 @@ c1=$(stub_count)
 is "$(echo "$out" | tr ' ' '\n' | grep -c '^delay600\.example\.test$')" 20 \
 	"20 identical queries over one TCP connection: 20 answers"
 is "$((c1 - c0 - 1))" 1 "the upstream received one query for them"
-is "$(stat "$port" merged)" 19 "merged=19"
+is "$(stat_on "$port" merged)" 19 "merged=19"
 c0=$(stub_count)
 digs=
 for i in $(seq 10); do
@@ -224,7 +219,7 @@ is "$(cat "$tmp"/udp.* | grep -c '^delay1500\.example\.test\..*IN.*A.*192\.0\.2\
 is "$(cat "$tmp"/udp-uc.* | grep -c '^DELAY1500\.EXAMPLE\.TEST\..*IN.*A.*192\.0\.2\.1$')" 10 \
 	"and the 10 in upper case, each in its own case"
 is "$((c1 - c0 - 1))" 1 "one upstream query"
-is "$(stat "$port" merged)" 38 "merged=38"
+is "$(stat_on "$port" merged)" 38 "merged=38"
 stop
 start_miodnsd -c "$tmp/merge.conf" --max-waiters 5
 names=
@@ -237,8 +232,8 @@ c1=$(stub_count)
 is "$(echo "$out" | tr ' ' '\n' | grep -c '^delay602\.example\.test$')" 12 \
 	"--max-waiters 5 and 12 identical queries: 12 answers"
 is "$((c1 - c0 - 1))" 1 "one upstream query, never one past max-waiters"
-is "$(stat "$port" merged)" 4 "merged=4"
-is "$(stat "$port" servfail-waiters)" 7 "servfail-waiters=7: SERVFAIL past the cap"
+is "$(stat_on "$port" merged)" 4 "merged=4"
+is "$(stat_on "$port" servfail-waiters)" 7 "servfail-waiters=7: SERVFAIL past the cap"
 stop
 
 # Clients that leave early: every waiter's deadline passes before the
@@ -253,7 +248,7 @@ done
 wait $digs
 is "$(cat "$tmp"/early.* | grep -c 'status: SERVFAIL')" 5 \
 	"5 merged clients past their deadline: 5 SERVFAIL"
-is "$(stat "$port" timeouts)" 5 "timeouts=5"
+is "$(stat_on "$port" timeouts)" 5 "timeouts=5"
 sleep 1	# time for the late answer (900 ms after the query) to come
 is "$(q a.example.test A +short)" "192.0.2.1" "the daemon carries on after the late answer"
 is "$(q delay900.example.test A +short)" "" "the late answer was not cached (nor answered)"
@@ -282,7 +277,7 @@ start_miodnsd -u "127.0.0.1:$stub_port" --builtin-zones none --cache-size 0
 back_port=$port
 back_pid=$miodnsd_pid
 start_miodnsd -u "127.0.0.1:$back_port" --builtin-zones none
-b0=$(stat "$back_port" udp-queries)
+b0=$(stat_on "$back_port" udp-queries)
 names=
 for i in $(seq 20); do
 	names="$names delay600.example.test"
@@ -290,10 +285,10 @@ done
 out=$(probe -p "$port" $names)
 is "$(echo "$out" | tr ' ' '\n' | grep -c '^delay600\.example\.test$')" 20 \
 	"two instances: 20 identical queries to the front, 20 answers"
-b1=$(stat "$back_port" udp-queries)
+b1=$(stat_on "$back_port" udp-queries)
 is "$((b1 - b0 - 1))" 1 \
 	"the upstream miodnsd counted one query for them (its stats.miodnsd)"
-is "$(stat "$port" merged)" 19 "the front merged 19"
+is "$(stat_on "$port" merged)" 19 "the front merged 19"
 stop
 miodnsd_pid=$back_pid
 stop

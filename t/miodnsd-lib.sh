@@ -77,6 +77,24 @@ done_testing() {
 	[ "$test_failures" -eq 0 ]
 }
 
+# stat_on PORT NAME: the counter NAME of the miodnsd answering on PORT,
+# read from its stats.miodnsd; stat NAME: the same for the miodnsd that
+# start_miodnsd started last ($port).
+stat_on() {
+	dig @127.0.0.1 -p "$1" +time=2 +tries=1 +short stats.miodnsd CH TXT |
+		tr ' ' '\n' | sed -n "s/^\"$2=\([0-9]*\)\"\$/\1/p"
+}
+
+stat() {
+	stat_on "$port" "$1"
+}
+
+# dnsperf_field OUTPUT LABEL: the first number after "LABEL:" in dnsperf's
+# report.
+dnsperf_field() {
+	printf '%s\n' "$1" | sed -n "s/^ *$2: *\([0-9]*\).*/\1/p" | head -n 1
+}
+
 need_dig() {
 	command -v dig >/dev/null 2>&1 || skip_all "dig not installed (bind9-dnsutils)"
 }

@@ -22,11 +22,6 @@ unlike() {
 	esac
 }
 
-stat() {
-	dig @127.0.0.1 -p "$port" +time=2 +tries=1 +short stats.miodnsd CH TXT |
-		tr ' ' '\n' | sed -n "s/^\"$1=\([0-9]*\)\"\$/\1/p"
-}
-
 # tcp_probe [MS [NAME]]: one TCP query for NAME (a.example.test, which is
 # forwarded), waiting MS (3000) for its answer; sets out and ms.
 tcp_probe() {

@@ -21,16 +21,6 @@ set -u
 need_dig
 command -v dnsperf >/dev/null 2>&1 || skip_all "dnsperf not installed"
 
-stat() {
-	dig @127.0.0.1 -p "$port" +time=2 +tries=1 +short stats.miodnsd CH TXT |
-		tr ' ' '\n' | sed -n "s/^\"$1=\([0-9]*\)\"\$/\1/p"
-}
-
-# dnsperf_field OUTPUT LABEL: the first number after "LABEL:".
-dnsperf_field() {
-	printf '%s\n' "$1" | sed -n "s/^ *$2: *\([0-9]*\).*/\1/p" | head -n 1
-}
-
 # The daemon is a libtool wrapper script in a shared build; the real
 # binary is then in .libs.
 asan_build() {

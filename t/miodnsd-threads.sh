@@ -10,16 +10,6 @@ set -u
 need_dig
 command -v dnsperf >/dev/null 2>&1 || skip_all "dnsperf not installed"
 
-stat() {
-	dig @127.0.0.1 -p "$port" +time=2 +tries=1 +short stats.miodnsd CH TXT |
-		tr ' ' '\n' | sed -n "s/^\"$1=\([0-9]*\)\"\$/\1/p"
-}
-
-# dnsperf_field OUTPUT LABEL: the first number after "LABEL:".
-dnsperf_field() {
-	printf '%s\n' "$1" | sed -n "s/^ *$2: *\([0-9]*\).*/\1/p" | head -n 1
-}
-
 # A zone of our own, to check answers and reloads on both workers.
 zone_file() {
 	cat <<EOF

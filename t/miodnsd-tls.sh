@@ -29,11 +29,6 @@ tls_port() {
 }
 
 # stat PORT NAME: one counter of the miodnsd on PORT (UDP).
-stat() {
-	dig @127.0.0.1 -p "$1" +time=2 +tries=1 +short stats.miodnsd CH TXT |
-		tr ' ' '\n' | sed -n "s/^\"$2=\([0-9]*\)\"\$/\1/p"
-}
-
 kq() { # PORT ARGS...: kdig over TLS, verifying dot.test against our CA
 	p=$1
 	shift
@@ -62,9 +57,9 @@ is "$(kq "$a_tls" +short localhost A)" 127.0.0.1 \
 	"kdig +tls: an answer from the built-in zone"
 is "$(kq "$a_tls" +short a.example.test A)" \
 	"$(q +short a.example.test A)" "kdig +tls: an upstream's answer"
-before=$(stat "$a_port" cache-hits)
+before=$(stat_on "$a_port" cache-hits)
 kq "$a_tls" +short a.example.test A >/dev/null
-is "$(stat "$a_port" cache-hits)" $((before + 1)) "kdig +tls: a cache hit"
+is "$(stat_on "$a_port" cache-hits)" $((before + 1)) "kdig +tls: a cache hit"
 like "$(kq "$a_tls" a.example.test A 2>&1)" "*TLS*1.3*" "over TLS 1.3"
 is "$(kq "$a_tls" +tls-hostname=other.test +short a.example.test A 2>/dev/null)" "" \
 	"a client that wants another name gets nothing from us"
@@ -79,7 +74,7 @@ is "$("$DOTPROBE" -A "$tmp/ca.pem" -s -T 8000 "$a_tls" q7.load.example.test \
 	"the handshake and the records sent one byte per TCP segment"
 like "$("$DOTPROBE" -A "$tmp/ca.pem" -r "$a_tls" b.example.test)" \
 	"*resumed" "a second connection resumes the session (ticket)"
-ok $([ "$(stat "$a_port" tls-resumptions)" -ge 1 ]; echo $?) \
+ok $([ "$(stat_on "$a_port" tls-resumptions)" -ge 1 ]; echo $?) \
 	"counted in tls-resumptions"
 
 # reload_a: SIGHUP to A, and wait until it has reloaded once more.
@@ -127,7 +122,7 @@ is "$("$DOTPROBE" -A "$tmp/ca.pem" -T 4000 -R ffff0000 "$a_tls")" \
 	"a DNS length of 65535 and 2 bytes inside TLS: closed when idle"
 is "$("$DOTPROBE" -A "$tmp/ca.pem" -T 4000 -R 0005aabbccddee "$a_tls")" \
 	"closed after 0 answers" "a 5-byte DNS message inside TLS: no answer"
-ok $([ "$(stat "$a_port" tls-failures)" -ge 2 ]; echo $?) \
+ok $([ "$(stat_on "$a_port" tls-failures)" -ge 2 ]; echo $?) \
 	"failed handshakes counted in tls-failures"
 is "$(kq "$a_tls" +short localhost A)" 127.0.0.1 "still serving after all that"
 
@@ -147,8 +142,8 @@ test_pids="$test_pids $stalled"
 sleep 0.3
 is "$(kq "$slots_tls" +short localhost A)" 127.0.0.1 \
 	"every slot held by a stalled handshake: a new TLS client is served"
-ok $([ "$(stat "$port" tcp-evicted)" -ge 1 ]; echo $?) \
-	"by evicting an idle one (tcp-evicted $(stat "$port" tcp-evicted))"
+ok $([ "$(stat_on "$port" tcp-evicted)" -ge 1 ]; echo $?) \
+	"by evicting an idle one (tcp-evicted $(stat_on "$port" tcp-evicted))"
 kill $stalled 2>/dev/null
 wait $stalled 2>/dev/null
 kill -TERM "$miodnsd_pid"
@@ -178,9 +173,9 @@ b_pid=$miodnsd_pid
 is "$(q +short a.example.test A)" "$(dig @127.0.0.1 -p "$a_port" +short a.example.test A)" \
 	"forwarded over TLS: the right answer"
 is "$(q +short localhost A)" 127.0.0.1 "A's zone through the TLS upstream"
-accepted=$(stat "$a_port" tls-handshakes)
+accepted=$(stat_on "$a_port" tls-handshakes)
 for n in 1 2 3 4 5; do q +short "n$n.example.test" A >/dev/null; done
-is "$(stat "$a_port" tls-handshakes)" "$accepted" \
+is "$(stat_on "$a_port" tls-handshakes)" "$accepted" \
 	"five more queries on the same connection (no new handshake)"
 
 # Restart A's TLS side under B: a query with a long deadline waits.
@@ -230,7 +225,7 @@ sed "s/^upstream-tls .*/upstream-tls 127.0.0.1:$e_tls dot.test/" \
 start_miodnsd -c "$tmp/d.conf"
 like "$(q a.example.test A)" "*status: SERVFAIL*" \
 	"an expired certificate: SERVFAIL"
-ok $([ "$(stat "$port" tls-upstream-failures)" -ge 1 ]; echo $?) \
+ok $([ "$(stat_on "$port" tls-upstream-failures)" -ge 1 ]; echo $?) \
 	"counted in tls-upstream-failures"
 kill -TERM "$miodnsd_pid" "$e_pid"
 wait "$miodnsd_pid" "$e_pid"

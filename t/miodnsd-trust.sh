@@ -10,11 +10,6 @@ set -u
 . "${top_srcdir:-.}/t/miodnsd-lib.sh"
 need_dig
 
-stat() {
-	dig @127.0.0.1 -p "$port" +time=2 +tries=1 +short stats.miodnsd CH TXT |
-		tr ' ' '\n' | sed -n "s/^\"$1=\([0-9]*\)\"\$/\1/p"
-}
-
 # Answers 20 ms late, so that the 100 queries the probe keeps outstanding
 # are in flight upstream at once.
 start_stub -v --delay 20
